@@ -1,0 +1,166 @@
+"""Cassettes: recorded model answers, one JSON object per line, looked up by call key.
+
+A call key names one model call of a run deterministically, so a replay (or a resume after a
+crash) asks for the same answer at the same point:
+
+- ``safety_gate/<task revision>``, ``spec_expander/<task revision>``
+- ``planner/<plan revision>`` (the revision grows when a person rejects a plan)
+- ``coder/<repair round>/<turn>`` (round 0 is the first build)
+- a retry after an unparsable answer appends ``/retry<n>``
+
+Each line (an :class:`Interaction`)::
+
+    {"key": "coder/0/3", "role": "coder", "model": "openai:gpt-4.1",
+     "request": [{"type": "human", "content": "..."}],          # optional, for people
+     "response": {"content": "...", "tool_calls": [{"id": "call_1", "name": "write_file",
+                  "args": {"path": "app/main.py", "content": "..."}}]},
+     "usage": {"input_tokens": 1200, "output_tokens": 800}}
+
+Secrets never enter a cassette: the recorder runs every line through a redactor first.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, messages_to_dict
+from pydantic import BaseModel, Field
+
+HEADER_CALL_KEY = "X-MultiCoder-Call"
+"""HTTP header carrying the call key, so a cassette server can answer by key."""
+
+
+class CassetteError(LookupError):
+    """The cassette is unreadable or holds no answer for a call key."""
+
+
+class ToolCallRecord(BaseModel):
+    """One tool call inside a recorded answer."""
+
+    id: str
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+
+
+class ResponseRecord(BaseModel):
+    """A recorded model answer: text and/or tool calls."""
+
+    content: str = ""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+
+    def to_message(self, usage: dict[str, int] | None = None) -> AIMessage:
+        """Build the :class:`AIMessage` a live model would have returned."""
+        message = AIMessage(
+            content=self.content,
+            tool_calls=[{"id": c.id, "name": c.name, "args": c.args, "type": "tool_call"}
+                        for c in self.tool_calls],
+        )
+        if usage:
+            inp, out = int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))
+            message.usage_metadata = {"input_tokens": inp, "output_tokens": out,
+                                      "total_tokens": inp + out}
+        return message
+
+    @classmethod
+    def from_message(cls, message: AIMessage) -> ResponseRecord:
+        """Capture an answer from a live model."""
+        content = message.content if isinstance(message.content, str) else json.dumps(
+            message.content, ensure_ascii=False)
+        return cls(content=content, tool_calls=[
+            ToolCallRecord(id=c.get("id") or f"call_{i}", name=c["name"], args=c["args"])
+            for i, c in enumerate(message.tool_calls)])
+
+
+class Interaction(BaseModel):
+    """One line of a cassette."""
+
+    key: str
+    role: str
+    model: str = ""
+    request: list[dict[str, Any]] | None = None
+    response: ResponseRecord
+    usage: dict[str, int] = Field(default_factory=dict)
+
+
+class Cassette:
+    """Recorded answers by call key, read from a JSON-lines file.
+
+    Raises:
+        CassetteError: the file is missing or a line is not a valid interaction
+            (the message names the file and line).
+    """
+
+    def __init__(self, interactions: Iterable[Interaction], source: str = "<memory>") -> None:
+        self.source = source
+        self._by_key: dict[str, Interaction] = {}
+        self.order: list[str] = []
+        for item in interactions:
+            self._by_key[item.key] = item
+            self.order.append(item.key)
+
+    @classmethod
+    def load(cls, path: Path) -> Cassette:
+        """Read a cassette file (UTF-8 JSON lines; blank lines ignored)."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CassetteError(f"cannot read cassette {path}: {exc.strerror}") from exc
+        items = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append(Interaction.model_validate_json(line))
+            except ValueError as exc:
+                raise CassetteError(f"{path}:{number}: not a cassette line ({exc})") from exc
+        return cls(items, source=str(path))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._by_key
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def get(self, key: str) -> Interaction:
+        """The interaction recorded for ``key``.
+
+        Raises:
+            CassetteError: nothing was recorded under that key.
+        """
+        try:
+            return self._by_key[key]
+        except KeyError:
+            raise CassetteError(
+                f"cassette {self.source} has no answer for model call '{key}'") from None
+
+
+class CassetteRecorder:
+    """Appends interactions to a cassette file as they happen (thread-safe).
+
+    Args:
+        path: the run's ``cassette.jsonl``; created on first write.
+        redact: applied to every serialised line before it is written (strips secrets).
+    """
+
+    def __init__(self, path: Path, redact: Callable[[str], str]) -> None:
+        self.path = path
+        self._redact = redact
+        self._lock = threading.Lock()
+
+    def record(self, key: str, role: str, model: str, request: list[BaseMessage],
+               response: AIMessage) -> None:
+        """Write one interaction (the request is kept for people; replay uses the key)."""
+        usage = dict(response.usage_metadata or {})
+        item = Interaction(
+            key=key, role=role, model=model, request=messages_to_dict(request),
+            response=ResponseRecord.from_message(response),
+            usage={"input_tokens": int(usage.get("input_tokens", 0)),
+                   "output_tokens": int(usage.get("output_tokens", 0))},
+        )
+        line = self._redact(item.model_dump_json(exclude_none=True))
+        with self._lock, self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
