@@ -117,3 +117,33 @@ class Sandbox(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, backends override when needed
         """Release what the backend holds (containers, temp dirs). Idempotent."""
+
+
+class AppEnvironmentError(RuntimeError):
+    """The application's environment could not be prepared (dependency install failed)."""
+
+
+class CommandEnvironment(abc.ABC):
+    """The generated application's own environment (a virtual env inside the workspace).
+
+    Actions and checks run programs (python, pytest, ruff, mypy, bandit, pyinstaller) from
+    here, never from MultiCoder's own environment.
+    """
+
+    @abc.abstractmethod
+    def ensure(self) -> list[CommandResult]:
+        """Create or update the environment from the dependencies the workspace declares.
+
+        Returns the install commands that ran (empty when nothing changed).
+
+        Raises:
+            AppEnvironmentError: creation or installation failed (message has the tool output).
+        """
+
+    @abc.abstractmethod
+    def program(self, name: str) -> str:
+        """Absolute path of ``name`` (e.g. "python", "pytest") inside the environment."""
+
+    @abc.abstractmethod
+    def variables(self) -> dict[str, str]:
+        """Variables a command in this environment needs (PATH, VIRTUAL_ENV, TMPDIR ...)."""
