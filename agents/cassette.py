@@ -92,6 +92,7 @@ class Cassette:
     Raises:
         CassetteError: the file is missing or a line is not a valid interaction
             (the message names the file and line).
+
     """
 
     def __init__(self, interactions: Iterable[Interaction], source: str = "<memory>") -> None:
@@ -130,6 +131,7 @@ class Cassette:
 
         Raises:
             CassetteError: nothing was recorded under that key.
+
         """
         try:
             return self._by_key[key]
@@ -144,6 +146,7 @@ class CassetteRecorder:
     Args:
         path: the run's ``cassette.jsonl``; created on first write.
         redact: applied to every serialised line before it is written (strips secrets).
+
     """
 
     def __init__(self, path: Path, redact: Callable[[str], str]) -> None:
@@ -154,12 +157,13 @@ class CassetteRecorder:
     def record(self, key: str, role: str, model: str, request: list[BaseMessage],
                response: AIMessage) -> None:
         """Write one interaction (the request is kept for people; replay uses the key)."""
-        usage = dict(response.usage_metadata or {})
+        meta = response.usage_metadata
+        usage = {"input_tokens": meta["input_tokens"], "output_tokens": meta["output_tokens"]} \
+            if meta else {}
         item = Interaction(
             key=key, role=role, model=model, request=messages_to_dict(request),
             response=ResponseRecord.from_message(response),
-            usage={"input_tokens": int(usage.get("input_tokens", 0)),
-                   "output_tokens": int(usage.get("output_tokens", 0))},
+            usage=usage,
         )
         line = self._redact(item.model_dump_json(exclude_none=True))
         with self._lock, self.path.open("a", encoding="utf-8") as handle:

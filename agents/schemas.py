@@ -59,8 +59,9 @@ class PlanStep(BaseModel):
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     tool: str = Field(description="An action name from the Action API")
-    params: dict[str, Any] = Field(default_factory=dict,
-                                   description="Known parameters (a file's content is left to the coder)")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Known parameters (a file's content is left to the coder)")
     description: str
 
 
@@ -69,8 +70,8 @@ class Plan(BaseModel):
 
     summary: str
     app: AppContract
-    dependencies: list[str] = Field(default_factory=list,
-                                    description="PyPI requirements of the app, e.g. 'openpyxl>=3.1'")
+    dependencies: list[str] = Field(
+        default_factory=list, description="PyPI requirements of the app, e.g. 'openpyxl>=3.1'")
     steps: list[PlanStep] = Field(min_length=1)
 
     def to_markdown(self) -> str:

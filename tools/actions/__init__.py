@@ -1,1 +1,46 @@
 """tools/actions."""
+
+from tools.actions.base import ActionCall, ActionResult, PolicyViolation
+from tools.actions.builtin import default_registry
+from tools.actions.context import ActionContext, ActionError
+from tools.actions.executor import ActionExecutor, ApprovalHook, RecordHook, validation_sentence
+from tools.actions.params import (
+    SKIPPED_DIRS,
+    ActionParams,
+    EditFileParams,
+    ListDirParams,
+    ReadFileParams,
+    RunCommandParams,
+    RunTestsParams,
+    SearchTextParams,
+    WriteFileParams,
+)
+from tools.actions.policy import DEFAULT_PROGRAMS, Policy
+from tools.actions.registry import ActionRegistry, ActionSpec, Handler
+
+__all__ = [
+    "DEFAULT_PROGRAMS",
+    "SKIPPED_DIRS",
+    "ActionCall",
+    "ActionContext",
+    "ActionError",
+    "ActionExecutor",
+    "ActionParams",
+    "ActionRegistry",
+    "ActionResult",
+    "ActionSpec",
+    "ApprovalHook",
+    "EditFileParams",
+    "Handler",
+    "ListDirParams",
+    "Policy",
+    "PolicyViolation",
+    "ReadFileParams",
+    "RecordHook",
+    "RunCommandParams",
+    "RunTestsParams",
+    "SearchTextParams",
+    "WriteFileParams",
+    "default_registry",
+    "validation_sentence",
+]

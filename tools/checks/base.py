@@ -17,7 +17,8 @@ class AppContract(BaseModel):
 
     name: str = Field(description="Executable name, e.g. 'csv2xlsx' (letters, digits, - and _)",
                       pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-    entry: str = Field(description="Entry script relative to the workspace, e.g. 'csv2xlsx/main.py'")
+    entry: str = Field(
+        description="Entry script relative to the workspace, e.g. 'csv2xlsx/main.py'")
     gui: bool = Field(default=False, description="Starts a Qt window when run without arguments")
     smoke_args: list[str] | None = Field(
         default=None,

@@ -41,6 +41,7 @@ def scrub_environment(
 
     Returns:
         A new dict; the parent mapping is not changed.
+
     """
     source = os.environ if parent is None else parent
     env = {name: source[name] for name in INHERITED if name in source}
@@ -81,6 +82,7 @@ class Sandbox(abc.ABC):
         isolated: False for a backend that gives no isolation (it is then reported as
             unsandboxed wherever it matters).
         workspace: the run's workspace directory on the host (absolute, resolved).
+
     """
 
     name: str = "abstract"
@@ -113,6 +115,7 @@ class Sandbox(abc.ABC):
 
         Raises:
             SandboxError: the command could not be started at all.
+
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook, backends override when needed
@@ -138,6 +141,7 @@ class CommandEnvironment(abc.ABC):
 
         Raises:
             AppEnvironmentError: creation or installation failed (message has the tool output).
+
         """
 
     @abc.abstractmethod

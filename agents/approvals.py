@@ -1,0 +1,129 @@
+"""The human-approval interrupts: start confirmation, plan approval, stuck repair loop (G9).
+
+Each node pauses the graph with LangGraph's ``interrupt()`` carrying a typed payload
+(kind, summary, options, details) and resumes with a decision dict (see
+:data:`agents.state.Decision`). Code before ``interrupt()`` runs again on resume, so these
+nodes only read state before it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+from pydantic import BaseModel, Field, ValidationError
+
+from agents.context import Context, emit, services_of
+from agents.planner import check_plan
+from agents.schemas import Plan, SafetyVerdict, Spec
+from agents.state import RunState
+
+InterruptKind = Literal["confirm_start", "approve_plan", "ask_human"]
+
+
+class InterruptPayload(BaseModel):
+    """What a paused run shows the person."""
+
+    kind: InterruptKind
+    summary: str
+    options: list[str]
+    details: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = Field(default=None, description="Why the previous answer was refused")
+
+
+class HumanDecision(BaseModel):
+    """The person's answer to an interrupt."""
+
+    action: Literal["approve", "reject", "edit", "continue", "stop"]
+    feedback: str = ""
+    content: str = ""
+
+
+def _ask(runtime: Runtime[Context], payload: InterruptPayload) -> HumanDecision:
+    while True:
+        raw = interrupt(payload.model_dump())
+        try:
+            decision = HumanDecision.model_validate(raw)
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"]
+            payload = payload.model_copy(update={"error": f"not a decision: {problem}"})
+            continue
+        if decision.action not in payload.options:
+            payload = payload.model_copy(
+                update={"error": f"'{decision.action}' is not one of {payload.options}"})
+            continue
+        services = services_of(runtime)
+        services.record.chat("person", decision.model_dump_json(exclude_defaults=True),
+                             kind="decision", title=payload.kind)
+        emit(runtime, "decision", interrupt=payload.kind, **decision.model_dump())
+        return decision
+
+
+def confirm_start(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Two-sided confirmation: the person approves, rejects, or edits the request.
+
+    Returns ``{"start": "approved"}``, ``{"start": "rejected", "status": "rejected"}``, or
+    ``{"start": "edited", "task": ..., "task_revision": n + 1}`` (the gate runs again).
+    """
+    verdict = SafetyVerdict.model_validate(state["safety"])
+    summary = (f"Safety verdict: {verdict.level.upper()} — recommendation: "
+               f"{verdict.recommendation}. " + " ".join(verdict.reasons))
+    decision = _ask(runtime, InterruptPayload(
+        kind="confirm_start", summary=summary, options=["approve", "reject", "edit"],
+        details={"task": state["task"], "verdict": verdict.model_dump()}))
+    if decision.action == "approve":
+        return {"start": "approved"}
+    if decision.action == "edit" and decision.content.strip():
+        return {"start": "edited", "task": decision.content.strip(),
+                "task_revision": state.get("task_revision", 0) + 1}
+    return {"start": "rejected", "status": "rejected",
+            "error": "rejected at start" + (f": {decision.feedback}" if decision.feedback else "")}
+
+
+def approve_plan(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Plan approval: approve; reject with feedback (the planner re-plans); or edit.
+
+    An edited plan is JSON of :class:`Plan`; an invalid one is refused and asked again.
+    """
+    plan = Plan.model_validate(state["plan"])
+    spec = Spec.model_validate(state["spec"])
+    payload = InterruptPayload(
+        kind="approve_plan", summary=plan.to_markdown(), options=["approve", "reject", "edit"],
+        details={"plan": plan.model_dump(), "spec_markdown": spec.to_markdown()})
+    registry = services_of(runtime).registry
+    while True:
+        decision = _ask(runtime, payload)
+        if decision.action == "approve":
+            return {"plan_status": "approved"}
+        if decision.action == "reject":
+            return {"plan_status": "rejected",
+                    "plan_feedback": decision.feedback or "The person rejected the plan.",
+                    "plan_revision": state.get("plan_revision", 0) + 1}
+        try:
+            edited = Plan.model_validate(json.loads(decision.content))
+        except (ValueError, ValidationError) as exc:
+            payload = payload.model_copy(update={"error": f"the edited plan is not valid: {exc}"})
+            continue
+        problems = check_plan(edited, registry)
+        if problems:
+            payload = payload.model_copy(update={"error": "; ".join(problems)})
+            continue
+        return {"plan": edited.model_dump(), "plan_status": "edited"}
+
+
+def ask_human(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """After the repair-round limit: continue (another set of rounds) or stop."""
+    findings = state.get("findings", [])
+    lines = [f"- {f.get('check')} {f.get('file') or ''}:{f.get('line') or ''} {f.get('message')}"
+             for f in findings[:10]]
+    summary = (f"{state.get('round', 0)} repair rounds did not make every check pass. "
+               f"Open findings ({len(findings)}):\n" + "\n".join(lines))
+    decision = _ask(runtime, InterruptPayload(
+        kind="ask_human", summary=summary, options=["continue", "stop"],
+        details={"findings": findings}))
+    if decision.action == "continue":
+        extra = services_of(runtime).limits.max_repair_rounds
+        return {"rounds_allowed": state.get("round", 0) + extra}
+    return {"status": "stopped", "error": "stopped by the person after repeated failures"}

@@ -1,0 +1,165 @@
+"""Coder (G5): carries out the approved plan through the Action API, one round at a time.
+
+Round 0 builds from the plan; each later round repairs the tester's findings. A round is a
+tool-calling loop: the model asks for actions, the executor runs them under the policy, the
+results go back to the model, until it answers without a tool call, runs out of turns, or
+repeats itself (loop detection). The workspace is snapshotted at the start of each round, so a
+round interrupted by a crash restarts from the same files on resume.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langgraph.runtime import Runtime
+
+from agents.context import Context, Services, emit, services_of
+from agents.schemas import Plan, Spec
+from agents.state import RunState
+from agents.structured import call_model, prompt
+from tools.actions import ActionCall, ActionContext, ActionExecutor, ActionResult
+from tools.checks.base import Finding
+
+#: Folders of the workspace that are tools' state, not the project (kept out of snapshots).
+TRANSIENT = (".venv", ".tmp", "build", "dist", "__pycache__", ".mypy_cache", ".ruff_cache",
+             ".pytest_cache")
+MAX_TOOL_RESULT_CHARS = 20_000
+
+
+def repair_round(state: RunState) -> int:
+    """The round this coder visit is: 0 first, then one more after each failed test pass."""
+    failed = bool(state.get("findings")) and not state.get("checks_passed", False)
+    return state.get("round", 0) + 1 if failed else state.get("round", 0)
+
+
+def _ignore(_: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in TRANSIENT}
+
+
+def restore_or_snapshot(workspace: Path, snapshot: Path) -> None:
+    """Make the workspace equal to ``snapshot`` if it exists, else take the snapshot.
+
+    Transient folders (virtual env, caches, build output) are neither saved nor removed.
+    """
+    if snapshot.is_dir():
+        for child in workspace.iterdir():
+            if child.name in TRANSIENT:
+                continue
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        shutil.copytree(snapshot, workspace, dirs_exist_ok=True, symlinks=True)
+        return
+    tmp = snapshot.with_name(snapshot.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(workspace, tmp, ignore=_ignore, symlinks=True)
+    tmp.replace(snapshot)
+
+
+def _workspace_files(workspace: Path) -> str:
+    files = sorted(p.relative_to(workspace).as_posix() for p in workspace.rglob("*")
+                   if p.is_file() and not set(p.relative_to(workspace).parts) & set(TRANSIENT))
+    return "\n".join(f"- {f}" for f in files) or "- (empty)"
+
+
+def _render_result(result: ActionResult) -> str:
+    text = json.dumps(result.model_dump(exclude_none=True), ensure_ascii=False)
+    if len(text) > MAX_TOOL_RESULT_CHARS:
+        cut = len(text) - MAX_TOOL_RESULT_CHARS
+        text = text[:MAX_TOOL_RESULT_CHARS] + f"... [truncated {cut} chars]"
+    return text
+
+
+class LoopDetector:
+    """Notices a coder going in circles, the way mature agents do.
+
+    A loop is the same call with the same result three times, or an A-B-A-B-A-B alternation.
+    """
+
+    def __init__(self) -> None:
+        self.history: list[str] = []
+
+    def add(self, call: ActionCall, result: ActionResult) -> str | None:
+        """Record one call; return a description of the loop if there is one now."""
+        signature = json.dumps([call.name, call.params, result.success, result.error,
+                                result.data], sort_keys=True, default=str)
+        self.history.append(signature)
+        if self.history.count(signature) >= 3:
+            return f"the same call ({call.name}) with the same result three times"
+        tail = self.history[-6:]
+        if len(tail) == 6 and tail[0::2] == [tail[0]] * 3 and tail[1::2] == [tail[1]] * 3 \
+                and tail[0] != tail[1]:
+            return "two calls alternating without progress"
+        return None
+
+
+def _opening(state: RunState, services: Services, round_: int) -> list[BaseMessage]:
+    spec = Spec.model_validate(state["spec"])
+    plan = Plan.model_validate(state["plan"])
+    system = prompt("coder")
+    request = prompt("coder_request", spec=spec.to_markdown(), plan=plan.to_markdown())
+    messages: list[BaseMessage] = [SystemMessage(system), HumanMessage(request)]
+    services.record.chat("multicoder → coder", system, kind="system", title="coder instructions")
+    services.record.chat("multicoder → coder", request)
+    if round_ > 0:
+        findings = [Finding.model_validate(f) for f in state.get("findings", [])]
+        repair = prompt("coder_repair", round=str(round_),
+                        files=_workspace_files(services.record.workspace),
+                        findings="\n".join(f"- {f.render()}" for f in findings))
+        messages.append(HumanMessage(repair))
+        services.record.chat("tester → coder", repair)
+    return messages
+
+
+def coder(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Run one coder round; returns ``{"round": n, "coder_notes": [summary]}``."""
+    services = services_of(runtime)
+    round_ = repair_round(state)
+    workspace = services.record.workspace
+    restore_or_snapshot(workspace, services.record.run_dir / "snapshots" / f"round-{round_}")
+    emit(runtime, "coder_round", round=round_)
+
+    def on_record(call: ActionCall, result: ActionResult) -> None:
+        services.record.chat("tool", _render_result(result), kind="tool_result", title=call.name)
+        emit(runtime, "tool_call", round=round_, action=call.name, success=result.success,
+             target=str(call.params.get("path") or call.params.get("argv") or ""),
+             error=result.error, duration_ms=result.duration_ms)
+
+    executor = ActionExecutor(
+        services.registry, services.policy,
+        ActionContext(workspace=workspace, sandbox=services.sandbox,
+                      environment=services.environment),
+        on_record=on_record)
+    tools = services.registry.tool_schemas()
+    messages = _opening(state, services, round_)
+    loops = LoopDetector()
+    summary = ""
+    for turn in range(services.limits.max_coder_turns):
+        services_of(runtime)  # raises RunCancelled between turns when asked to stop
+        answer = call_model(runtime, "coder", messages, key=f"coder/{round_}/{turn}",
+                            speaker="coder", tools=tools)
+        messages.append(answer)
+        if not answer.tool_calls:
+            summary = answer.text if hasattr(answer, "text") else str(answer.content)
+            break
+        loop = None
+        for tool_call in answer.tool_calls:
+            call = ActionCall(name=tool_call["name"], params=tool_call["args"],
+                              call_id=tool_call.get("id"))
+            result = executor.execute(call)
+            messages.append(ToolMessage(_render_result(result),
+                                        tool_call_id=tool_call.get("id") or call.name))
+            loop = loop or loops.add(call, result)
+        if loop:
+            summary = f"round cut short: {loop}"
+            emit(runtime, "loop_detected", round=round_, reason=loop)
+            break
+    else:
+        summary = f"round cut short after {services.limits.max_coder_turns} turns"
+        emit(runtime, "turn_limit", round=round_)
+    return {"round": round_, "coder_notes": [f"round {round_}: {summary.strip()}"]}

@@ -1,0 +1,92 @@
+"""Reporter: the run's final status and ``report.md`` / ``report.json`` in its folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agents.cassette import Interaction
+from agents.context import Context, emit, services_of
+from agents.schemas import Plan, SafetyVerdict, Spec
+from agents.state import RunState
+
+
+def usage_by_model(cassette: Path) -> dict[str, dict[str, int]]:
+    """Calls and tokens per model, summed from a run's ``cassette.jsonl`` (empty if none)."""
+    totals: dict[str, dict[str, int]] = {}
+    if not cassette.is_file():
+        return totals
+    for line in cassette.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = Interaction.model_validate_json(line)
+        entry = totals.setdefault(item.model or item.role, {"calls": 0, "input_tokens": 0,
+                                                            "output_tokens": 0})
+        entry["calls"] += 1
+        entry["input_tokens"] += item.usage.get("input_tokens", 0)
+        entry["output_tokens"] += item.usage.get("output_tokens", 0)
+    return totals
+
+
+def final_status(state: RunState) -> str:
+    """``done`` with an artifact; otherwise the status set earlier, or ``failed``."""
+    if state.get("status") in ("refused", "rejected", "stopped", "cancelled"):
+        return state["status"]
+    return "done" if state.get("artifact") and state.get("checks_passed") else "failed"
+
+
+def _checks_table(run_dir: Path) -> list[str]:
+    path = run_dir / "checks.json"
+    if not path.is_file():
+        return ["(no checks ran)"]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = ["| check | result | findings |", "|---|---|---|"]
+    for result in data.get("results", []):
+        verdict = "skipped" if result.get("skipped") else (
+            "passed" if result.get("passed") else "FAILED")
+        rows.append(f"| {result['check']} | {verdict} | {len(result.get('findings', []))} |")
+    return rows
+
+
+def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Write the report and set the final ``status``."""
+    services = services_of(runtime)
+    record = services.record
+    status = final_status(state)
+    usage = usage_by_model(record.run_dir / "cassette.jsonl")
+    lines = [f"# MultiCoder run {state.get('run_id', record.run_id)}", "",
+             f"**Status:** {status}", "", "## Task", "", state.get("task", ""), ""]
+    if state.get("error") and status != "done":
+        lines += [f"**Reason:** {state['error']}", ""]
+    if state.get("safety"):
+        verdict = SafetyVerdict.model_validate(state["safety"])
+        lines += ["## Safety verdict", "", f"{verdict.level} / {verdict.recommendation}: "
+                  + "; ".join(verdict.reasons), ""]
+    if state.get("spec"):
+        lines += ["## Specification", "", Spec.model_validate(state["spec"]).to_markdown(), ""]
+    if state.get("plan"):
+        lines += ["## Plan", "", Plan.model_validate(state["plan"]).to_markdown(), ""]
+    if state.get("coder_notes"):
+        lines += ["## Coder rounds", ""] + [f"- {n}" for n in state["coder_notes"]] + [""]
+    lines += ["## Checks (last pass)", "", *_checks_table(record.run_dir), ""]
+    artifact = state.get("artifact")
+    if artifact:
+        lines += ["## Artifact", "", f"- file: `{artifact['path']}`",
+                  f"- size: {artifact['size_bytes']} bytes", f"- sha256: `{artifact['sha256']}`",
+                  ""]
+    if usage:
+        lines += ["## Models", "", "| model | calls | input tokens | output tokens |",
+                  "|---|---|---|---|"]
+        lines += [f"| {m} | {u['calls']} | {u['input_tokens']} | {u['output_tokens']} |"
+                  for m, u in usage.items()]
+    record.write_text("report.md", "\n".join(lines) + "\n")
+    record.write_json("report.json", {
+        "run_id": record.run_id, "status": status, "task": state.get("task"),
+        "error": state.get("error"), "safety": state.get("safety"), "plan": state.get("plan"),
+        "rounds": state.get("round", 0), "artifact": artifact, "usage": usage,
+        "coder_notes": state.get("coder_notes", [])})
+    emit(runtime, "run_finished", status=status, artifact=(artifact or {}).get("path"))
+    return {"status": status}

@@ -1,0 +1,143 @@
+"""Talking to a model from a node: transcript, events, structured answers.
+
+:func:`call_model` sends a conversation to the role's models and writes the answer to the
+run's transcript; :func:`ask_structured` parses the answer into a pydantic model and, when the
+model's JSON is invalid, tells it what was wrong and asks again (bounded).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from importlib import resources
+from string import Template
+from typing import Any, TypeVar
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ValidationError
+
+from agents.context import Context, emit, services_of
+
+T = TypeVar("T", bound=BaseModel)
+
+_FENCE = re.compile(r"```(?:json)?\s*\n(.*?)\n```", re.DOTALL)
+
+
+class AnswerFormatError(ValueError):
+    """The model's answer could not be parsed into the expected structure."""
+
+
+def prompt(name: str, **values: str) -> str:
+    """Load ``agents/prompts/<name>.md`` and fill its ``$placeholders``.
+
+    Raises:
+        KeyError: a placeholder has no value.
+
+    """
+    text = resources.files("agents").joinpath("prompts", f"{name}.md").read_text(encoding="utf-8")
+    return Template(text).substitute(values)
+
+
+def parse_answer(message: AIMessage, schema: type[T]) -> T:
+    """Parse a model's text answer into ``schema``.
+
+    Accepts plain JSON, JSON inside a ```json fence, or prose around one JSON object.
+
+    Raises:
+        AnswerFormatError: no JSON object, or it does not validate (message says why).
+
+    """
+    text = message.text if hasattr(message, "text") else str(message.content)
+    candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start:end + 1])
+    last_error = "the answer holds no JSON object"
+    for candidate in candidates:
+        try:
+            data = json.loads(candidate)
+        except json.JSONDecodeError as exc:
+            last_error = f"invalid JSON: {exc}"
+            continue
+        try:
+            return schema.model_validate(data)
+        except ValidationError as exc:
+            last_error = _validation_summary(exc)
+    raise AnswerFormatError(last_error)
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    parts = [f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+             for e in exc.errors()[:8]]
+    return "the JSON does not match the schema: " + "; ".join(parts)
+
+
+def call_model(runtime: Runtime[Context], role: str, messages: list[BaseMessage], *,
+               key: str, speaker: str,
+               tools: Sequence[dict[str, Any]] | None = None) -> AIMessage:
+    """Invoke the role's models and write the answer (text and tool calls) to chat.md.
+
+    Args:
+        runtime: the node's runtime (services, stream writer).
+        role: "planner", "coder" or "judge".
+        messages: the conversation so far.
+        key: the call key (see :mod:`agents.cassette`).
+        speaker: how the transcript names this agent ("planner", "coder" ...).
+        tools: OpenAI function-tool schemas the model may call.
+
+    Raises:
+        the errors of :meth:`agents.models.ModelSelector.invoke`.
+
+    """
+    services = services_of(runtime)
+    answer = services.models.invoke(role, messages, key=key, tools=tools)
+    text = answer.text if hasattr(answer, "text") else str(answer.content)
+    if text.strip():
+        services.record.chat(speaker, text)
+    for call in answer.tool_calls:
+        services.record.chat(speaker, json.dumps({"tool": call["name"], "args": call["args"]},
+                                                 ensure_ascii=False, indent=2),
+                             kind="tool_call", title=call["name"])
+    emit(runtime, "model_answer", key=key, role=role, tool_calls=len(answer.tool_calls),
+         chars=len(text))
+    return answer
+
+
+def ask_structured(runtime: Runtime[Context], role: str, messages: list[BaseMessage],
+                   schema: type[T], *, key: str, speaker: str, attempts: int = 3,
+                   check: Callable[[T], list[str]] | None = None) -> T:
+    """Ask for an answer shaped like ``schema``; on a bad answer, explain and ask again.
+
+    ``check`` returns semantic problems of a parsed answer (an empty list means fine).
+    Retries use the call keys ``<key>/retry1``, ``<key>/retry2`` ...
+
+    Raises:
+        AnswerFormatError: still malformed after ``attempts`` answers.
+
+    """
+    conversation = list(messages)
+    error: AnswerFormatError | None = None
+    for attempt in range(attempts):
+        answer = call_model(runtime, role, conversation,
+                            key=key if attempt == 0 else f"{key}/retry{attempt}", speaker=speaker)
+        try:
+            parsed = parse_answer(answer, schema)
+            problems = check(parsed) if check else []
+            if problems:
+                raise AnswerFormatError("; ".join(problems))
+            return parsed
+        except AnswerFormatError as exc:
+            emit(runtime, "answer_rejected", key=key, error=str(exc))
+            correction = (f"Your answer could not be used ({exc}). Answer again with only the"
+                          f" JSON object, following the schema exactly.")
+            services_of(runtime).record.chat("multicoder", correction)
+            conversation += [answer, HumanMessage(correction)]
+            error = exc
+    raise AnswerFormatError(f"{speaker} gave no usable answer after {attempts} tries: {error}")
+
+
+def schema_text(schema: type[BaseModel]) -> str:
+    """The JSON schema of ``schema``, compact, to show a model what to answer."""
+    return json.dumps(schema.model_json_schema(), ensure_ascii=False)

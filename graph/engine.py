@@ -1,0 +1,366 @@
+"""The run engine: the one API every interface (CLI, desktop, server) uses.
+
+Start a run, stream its events, answer its interrupts, resume it after a crash, cancel it,
+list past runs. Each run is a checkpointer thread (``thread_id`` = run id) in a SQLite
+checkpointer, so a run killed at any point resumes from its last finished node.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+from pydantic import BaseModel, Field
+
+from agents.cassette import CassetteError, CassetteRecorder
+from agents.context import Context, RunCancelled, Services
+from agents.models import (
+    ModelConfigError,
+    ModelRef,
+    ModelSelector,
+    ProviderAuthError,
+    ProviderUnavailable,
+)
+from agents.state import RunState
+from agents.structured import AnswerFormatError
+from graph.builder import build_graph
+from graph.settings import Settings, lookup_key
+from memory.records import RunNotFound, RunRecord
+from memory.redaction import Redactor
+from memory.retention import apply_retention
+from memory.run_index import RunIndex, RunRow
+from tools.actions import Policy, default_registry
+from tools.appenv import AppEnvironment
+from tools.sandbox.local import LocalSandbox
+
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+FINAL_STATUSES = ("done", "failed", "refused", "rejected", "stopped", "cancelled")
+
+
+class InputError(ValueError):
+    """Bad input detected before a run exists (the CLI exits with code 2; nothing is written)."""
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One item of a run's event stream.
+
+    ``kind``: "progress" (node started, tool call, check result ...), "interrupt" (the run
+    waits for a decision; ``data`` is the interrupt payload), "finished" (``data["status"]``),
+    or "failed" (``data["error"]``; the run is saved and resumable).
+    """
+
+    run_id: str
+    kind: Literal["progress", "interrupt", "finished", "failed"]
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class RunConfig(BaseModel):
+    """What a run was started with; saved as ``run.json`` so it resumes the same way."""
+
+    task: str
+    models: dict[str, list[str]]
+    attachments: list[str] = Field(default_factory=list)
+    created_at: str
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: ``20261121-190000-a1b2c3``."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+class Engine:
+    """Runs the graph for the interfaces.
+
+    Args:
+        settings: the validated settings (data dir, providers, models, limits).
+
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.index = RunIndex(settings.data_dir / "runs.sqlite")
+        self.redactor = Redactor.from_environment()
+        connection = sqlite3.connect(settings.data_dir / "checkpoints.sqlite",
+                                     check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        self.checkpointer = SqliteSaver(connection)
+        self.graph = build_graph().compile(checkpointer=self.checkpointer)
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def model_roles(self, overrides: Mapping[str, Sequence[str]] | None = None
+                    ) -> dict[str, list[ModelRef]]:
+        """The settings' models per role, with ``overrides`` (role -> references) applied.
+
+        Raises:
+            InputError: an unknown role or a malformed reference.
+
+        """
+        roles = self.settings.models.refs()
+        for role, refs in (overrides or {}).items():
+            if role not in roles:
+                raise InputError(f"unknown role '{role}' (roles: planner, coder, judge)")
+            try:
+                roles[role] = [ModelRef.parse(r) for r in refs]
+            except ModelConfigError as exc:
+                raise InputError(str(exc)) from None
+        return roles
+
+    def check_models(self, roles: Mapping[str, Sequence[ModelRef]], *, remote: bool = True
+                     ) -> None:
+        """Check providers, models and keys, and (``remote``) that each provider accepts its key.
+
+        Raises:
+            InputError: the one-line reason (unknown provider or model, missing key naming the
+                variable to set, key refused).
+
+        """
+        selector = ModelSelector(roles=roles, providers=self.settings.providers,
+                                 key_lookup=lookup_key)
+        try:
+            selector.validate()
+            if remote:
+                selector.preflight()
+        except (ModelConfigError, ProviderAuthError, CassetteError) as exc:
+            raise InputError(str(exc)) from None
+
+    def start(self, task: str, *, models: Mapping[str, Sequence[str]] | None = None,
+              attachments: Sequence[Path] = ()) -> str:
+        """Validate everything, then create the run (folder, index row, ``run.json``).
+
+        Nothing is written when validation fails. The run does not execute until
+        :meth:`stream` is called.
+
+        Raises:
+            InputError: empty task, bad model reference, missing key, refused key, missing or
+                too large attachment.
+
+        """
+        task = task.strip()
+        if not task:
+            raise InputError("the task is empty: describe the application to build")
+        roles = self.model_roles(models)
+        for path in attachments:
+            if not path.is_file():
+                raise InputError(f"attachment not found: {path}")
+            if path.stat().st_size > MAX_ATTACHMENT_BYTES:
+                raise InputError(f"attachment {path.name} is larger than 50 MB")
+        self.check_models(roles)
+        self._apply_retention()
+        run_id = new_run_id()
+        record = RunRecord.create(self.settings.runs_dir, run_id, self.redactor)
+        names = []
+        for path in attachments:
+            target = record.workspace / "inputs" / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            names.append(f"inputs/{path.name}")
+        models_used = {r: [str(m) for m in refs] for r, refs in roles.items()}
+        config = RunConfig(task=task, models=models_used,
+                           attachments=names, created_at=datetime.now(UTC).isoformat())
+        record.write_json("run.json", config.model_dump())
+        record.event("run_created", task=task, models=config.models)
+        record.close()
+        self.index.add(run_id, task, str(record.run_dir), status="created")
+        return run_id
+
+    def adopt(self, run_id: str, task: str) -> None:
+        """Create the records of a run whose thread was started elsewhere (LangGraph Studio).
+
+        Does nothing when the run exists. Models come from the settings.
+        """
+        if (self.settings.runs_dir / run_id).exists():
+            return
+        roles = self.model_roles()
+        record = RunRecord.create(self.settings.runs_dir, run_id, self.redactor)
+        models_used = {r: [str(m) for m in refs] for r, refs in roles.items()}
+        config = RunConfig(task=task, models=models_used,
+                           created_at=datetime.now(UTC).isoformat())
+        record.write_json("run.json", config.model_dump())
+        record.close()
+        self.index.add(run_id, task, str(record.run_dir), status="running")
+
+    # -- running ----------------------------------------------------------------------------
+
+    def services(self, run_id: str) -> Services:
+        """Build a run's services from its folder and ``run.json``.
+
+        Raises:
+            InputError: no such run.
+
+        """
+        try:
+            record = RunRecord.open(self.settings.runs_dir, run_id, self.redactor)
+        except RunNotFound:
+            raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
+        config = RunConfig.model_validate_json((record.run_dir / "run.json").read_text("utf-8"))
+        roles = self.model_roles(config.models)
+        for refs in roles.values():
+            for ref in refs:
+                provider = self.settings.providers.get(ref.provider)
+                key = lookup_key(ref.provider, provider) if provider else None
+                if key:
+                    self.redactor.add(key)
+
+        def on_model_event(event: dict[str, Any]) -> None:
+            data = dict(event)
+            record.event(str(data.pop("type", "model")), **data)
+
+        models = ModelSelector(
+            roles=roles, providers=self.settings.providers, key_lookup=lookup_key,
+            recorder=CassetteRecorder(record.run_dir / "cassette.jsonl", self.redactor),
+            on_event=on_model_event)
+        sandbox = LocalSandbox(record.workspace)
+        cancel_flag = record.run_dir / "CANCEL"
+        return Services(
+            record=record, models=models, sandbox=sandbox,
+            environment=AppEnvironment(record.workspace, sandbox),
+            registry=default_registry(), policy=Policy(workspace=record.workspace),
+            limits=self.settings.limits.to_limits(), cancelled=cancel_flag.exists)
+
+    def stream(self, run_id: str, decision: Mapping[str, Any] | None = None
+               ) -> Iterator[RunEvent]:
+        """Run (or continue) a run until it waits for a person or ends, yielding its events.
+
+        Args:
+            run_id: the run.
+            decision: the answer to the pending interrupt, if the run waits for one.
+
+        Raises:
+            InputError: no such run.
+
+        """
+        services = self.services(run_id)
+        record = services.record
+        (record.run_dir / "CANCEL").unlink(missing_ok=True)
+        config: RunnableConfig = {"configurable": {"thread_id": run_id}}
+        snapshot = self.graph.get_state(config)
+        payload: Any
+        if decision is not None:
+            payload = Command(resume=dict(decision))
+        elif snapshot.created_at is None:
+            run_config = RunConfig.model_validate_json(
+                (record.run_dir / "run.json").read_text("utf-8"))
+            initial: RunState = {"run_id": run_id, "task": run_config.task, "task_revision": 0,
+                                 "attachments": run_config.attachments, "round": 0,
+                                 "rounds_allowed": self.settings.limits.max_repair_rounds,
+                                 "plan_revision": 0, "status": "running"}
+            payload = initial
+        elif snapshot.interrupts:
+            yield self._interrupt_event(run_id, snapshot.interrupts[0].value, record)
+            return
+        elif snapshot.next:
+            payload = None
+            record.event("run_resumed", next=list(snapshot.next))
+        else:
+            yield self._finished_event(run_id, snapshot.values)
+            return
+        self.index.update(run_id, status="running")
+        try:
+            for mode, chunk in self.graph.stream(
+                    payload, config, context=Context(run_id=run_id, services=services),
+                    stream_mode=["updates", "custom"], durability="sync"):
+                if mode == "custom" and isinstance(chunk, Mapping):
+                    yield RunEvent(run_id, "progress", dict(chunk))
+                elif isinstance(chunk, dict) and "__interrupt__" in chunk:
+                    self.index.update(run_id, status="waiting")
+                    yield self._interrupt_event(run_id, chunk["__interrupt__"][0].value, record)
+                    return
+        except RunCancelled:
+            self.index.update(run_id, status="cancelled", error="cancelled by the person")
+            record.event("run_cancelled")
+            yield RunEvent(run_id, "failed", {"error": "cancelled", "resumable": True})
+            return
+        except (ProviderAuthError, ProviderUnavailable, CassetteError, AnswerFormatError,
+                ModelConfigError) as exc:
+            yield self._failed(run_id, record, str(exc))
+            return
+        except Exception as exc:  # a bug must not lose the run: record it, keep it resumable
+            record.logger.exception("internal error")
+            yield self._failed(run_id, record, f"internal error: {type(exc).__name__}: {exc}")
+            return
+        finally:
+            record.close()
+        yield self._finished_event(run_id, self.graph.get_state(config).values)
+
+    def _failed(self, run_id: str, record: RunRecord, error: str) -> RunEvent:
+        self.index.update(run_id, status="failed", error=error)
+        record.event("run_failed", error=error, resumable=True)
+        return RunEvent(run_id, "failed", {"error": error, "resumable": True})
+
+    def _interrupt_event(self, run_id: str, value: Any, record: RunRecord) -> RunEvent:
+        payload = dict(value) if isinstance(value, Mapping) else {"summary": str(value)}
+        record.event("interrupt", interrupt=payload.get("kind"), summary=payload.get("summary"))
+        record.chat("multicoder → person", str(payload.get("summary", "")), kind="interrupt",
+                    title=str(payload.get("kind", "question")))
+        self.index.update(run_id, status="waiting")
+        return RunEvent(run_id, "interrupt", payload)
+
+    def _finished_event(self, run_id: str, values: Mapping[str, Any]) -> RunEvent:
+        status = str(values.get("status", "failed"))
+        artifact = values.get("artifact") or {}
+        self.index.update(run_id, status=status, artifact=str(artifact.get("path", "")) or None,
+                          outcome=status, error=values.get("error") if status != "done" else None)
+        return RunEvent(run_id, "finished", {"status": status, "artifact": artifact,
+                                             "error": values.get("error")})
+
+    # -- control and history ----------------------------------------------------------------
+
+    def cancel(self, run_id: str) -> None:
+        """Ask a running run to stop at its next step (it stays resumable)."""
+        run = self.get_run(run_id)
+        (Path(run.run_dir) / "CANCEL").touch()
+
+    def get_run(self, run_id: str) -> RunRow:
+        """The index row of a run.
+
+        Raises:
+            InputError: no such run.
+
+        """
+        try:
+            return self.index.get(run_id)
+        except RunNotFound:
+            raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
+
+    def list_runs(self, limit: int = 50) -> list[RunRow]:
+        """Runs, newest first."""
+        return self.index.list(limit=limit)
+
+    def state(self, run_id: str) -> dict[str, Any]:
+        """The run's latest graph state values (empty before it started)."""
+        self.get_run(run_id)
+        config: RunnableConfig = {"configurable": {"thread_id": run_id}}
+        return dict(self.graph.get_state(config).values)
+
+    def export_artifact(self, run_id: str, out_dir: Path) -> Path:
+        """Copy a finished run's executable into ``out_dir``; returns the copy's path.
+
+        Raises:
+            InputError: the run has no artifact.
+
+        """
+        artifact = self.state(run_id).get("artifact") or {}
+        source = Path(str(artifact.get("path", "")))
+        if not artifact or not source.is_file():
+            raise InputError(f"run '{run_id}' has no executable")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target = out_dir / source.name
+        shutil.copy2(source, target)
+        return target
+
+    def _apply_retention(self) -> None:
+        apply_retention(self.index, self.settings.runs_dir,
+                        keep_days=self.settings.retention_days,
+                        keep_last=self.settings.retention_keep_last)

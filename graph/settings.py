@@ -1,0 +1,166 @@
+"""Settings: a TOML file overridden by environment variables, validated with pydantic-settings.
+
+Where things are looked up, highest priority first:
+
+1. environment variables ``MULTICODER_*`` (nested with ``__``, e.g.
+   ``MULTICODER_MODELS__CODER=openai:gpt-4.1,deepseek:deepseek-chat``);
+2. the TOML file at ``$MULTICODER_CONFIG`` or ``<user config dir>/multicoder/settings.toml``;
+3. the defaults below.
+
+API keys never live in the settings file: a provider names the environment variable that holds
+its key (``api_key_env``), and the OS keyring (service ``multicoder``, user = provider name) is
+asked when that variable is unset.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import keyring
+import keyring.errors
+from platformdirs import user_config_path, user_data_path
+from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from agents.context import Limits
+from agents.models import ModelRef, ProviderConfig
+
+KEYRING_SERVICE = "multicoder"
+CASSETTE_DIR = Path(__file__).resolve().parent.parent / "datasets" / "cassettes"
+
+
+def default_providers() -> dict[str, ProviderConfig]:
+    """The providers MultiCoder knows out of the box (users add any OpenAI-compatible one)."""
+    return {
+        "openai": ProviderConfig(base_url="https://api.openai.com/v1",
+                                 api_key_env="OPENAI_API_KEY"),
+        "openrouter": ProviderConfig(base_url="https://openrouter.ai/api/v1",
+                                     api_key_env="OPENROUTER_API_KEY"),
+        "deepseek": ProviderConfig(base_url="https://api.deepseek.com/v1",
+                                   api_key_env="DEEPSEEK_API_KEY"),
+        "gemini": ProviderConfig(
+            base_url="https://generativelanguage.googleapis.com/v1beta/openai/",
+            api_key_env="GEMINI_API_KEY"),
+        "ollama": ProviderConfig(base_url="http://localhost:11434/v1", needs_key=False),
+        "lmstudio": ProviderConfig(base_url="http://localhost:1234/v1", needs_key=False),
+        "replay": ProviderConfig(kind="replay", needs_key=False, cassette_dir=CASSETTE_DIR),
+    }
+
+
+def _split_refs(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+ModelList = Annotated[list[str], NoDecode, BeforeValidator(_split_refs)]
+
+
+class RoleModels(BaseModel):
+    """Ordered model references per role (first preferred, the rest are fallbacks)."""
+
+    planner: ModelList = Field(default_factory=lambda: ["openai:o3", "deepseek:deepseek-reasoner"])
+    coder: ModelList = Field(default_factory=lambda: ["openai:gpt-4.1", "deepseek:deepseek-chat"])
+    judge: ModelList = Field(default_factory=lambda: ["openai:gpt-4.1-mini",
+                                                      "deepseek:deepseek-chat"])
+
+    @field_validator("planner", "coder", "judge")
+    @classmethod
+    def _parse(cls, refs: list[str]) -> list[str]:
+        for ref in refs:
+            ModelRef.parse(ref)
+        return refs
+
+    def refs(self) -> dict[str, list[ModelRef]]:
+        """Role -> parsed references."""
+        return {role: [ModelRef.parse(r) for r in getattr(self, role)]
+                for role in ("planner", "coder", "judge")}
+
+
+class LimitSettings(BaseModel):
+    """Budgets (see :class:`agents.context.Limits`)."""
+
+    max_repair_rounds: int = Field(default=3, ge=0, le=20)
+    max_coder_turns: int = Field(default=40, ge=1, le=500)
+    check_timeout_s: float = Field(default=300.0, gt=0)
+    build_timeout_s: float = Field(default=1200.0, gt=0)
+    gui_stay_up_s: float = Field(default=4.0, ge=0.5, le=60)
+
+    def to_limits(self) -> Limits:
+        """The runtime form."""
+        return Limits(**self.model_dump())
+
+
+def config_file() -> Path:
+    """The settings file: ``$MULTICODER_CONFIG`` or the user config dir's settings.toml."""
+    override = os.environ.get("MULTICODER_CONFIG")
+    return Path(override) if override else user_config_path("multicoder") / "settings.toml"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. See the module docstring for where values come from."""
+
+    model_config = SettingsConfigDict(env_prefix="MULTICODER_", env_nested_delimiter="__",
+                                      extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: user_data_path("multicoder"),
+                           description="Runs, the run index and the checkpoints live here")
+    providers: dict[str, ProviderConfig] = Field(default_factory=default_providers)
+    models: RoleModels = Field(default_factory=RoleModels)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    retention_days: int | None = Field(default=90, ge=1,
+                                       description="Finished runs older than this are removed")
+    retention_keep_last: int = Field(default=20, ge=0,
+                                     description="The newest runs always kept")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_providers(cls, data: Any) -> Any:
+        """User providers add to (or override fields of) the built-in ones."""
+        if isinstance(data, dict) and isinstance(data.get("providers"), dict):
+            merged: dict[str, Any] = {n: p.model_dump() for n, p in default_providers().items()}
+            for name, value in data["providers"].items():
+                base = merged.get(name, {})
+                merged[name] = base | (value.model_dump(exclude_unset=True)
+                                       if isinstance(value, BaseModel) else dict(value))
+            data = data | {"providers": merged}
+        return data
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init arguments, then the environment, then the TOML file."""
+        return (init_settings, env_settings,
+                TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+
+    @property
+    def runs_dir(self) -> Path:
+        """``<data_dir>/runs``."""
+        return self.data_dir / "runs"
+
+
+def lookup_key(provider: str, config: ProviderConfig) -> str | None:
+    """A provider's API key: its environment variable, else the OS keyring, else None.
+
+    A keyring without a usable backend (a headless Linux box) counts as "no key there".
+    """
+    if config.api_key_env and os.environ.get(config.api_key_env):
+        return os.environ[config.api_key_env]
+    try:
+        return keyring.get_password(KEYRING_SERVICE, provider) or None
+    except (keyring.errors.KeyringError, RuntimeError):
+        return None

@@ -1,0 +1,397 @@
+"""The command line: ``multicoder build | resume | cancel | runs | doctor | keys | models``.
+
+Exit codes: 0 the application was built; 1 the run ended without one (refused, rejected,
+stopped, failed checks); 2 bad input (nothing was written); 3 the run stopped on an error and
+is saved (``multicoder resume RUN_ID`` continues it); 4 the run waits for a decision;
+130 interrupted with Ctrl+C (resumable).
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import keyring
+import keyring.errors
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+from graph.engine import Engine, InputError, RunEvent
+from graph.settings import KEYRING_SERVICE, Settings, config_file, lookup_key
+
+EXIT_OK, EXIT_NOT_BUILT, EXIT_INPUT, EXIT_ERROR, EXIT_WAITING = 0, 1, 2, 3, 4
+
+app = typer.Typer(help="MultiCoder: a task in plain language in, a checked and packaged"
+                       " Python application out.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+runs_app = typer.Typer(help="Past runs.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys in the OS keyring.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+app.add_typer(keys_app, name="keys")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+CHECK_MARK = {True: "[green]✓[/]", False: "[red]✗[/]"}
+
+
+def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
+    """Print one clear line on stderr and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    return typer.Exit(code)
+
+
+def load_engine() -> Engine:
+    """Settings + engine, with configuration errors turned into one line (exit 2)."""
+    try:
+        return Engine(Settings())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise fail(f"invalid setting {where}: {first['msg']} (file {config_file()} or"
+                   f" MULTICODER_* variables)") from None
+
+
+def parse_models(values: list[str] | None) -> dict[str, list[str]]:
+    """``["coder=openai:gpt-4.1", "coder=deepseek:deepseek-chat"]`` -> role -> refs in order."""
+    models: dict[str, list[str]] = {}
+    for value in values or []:
+        role, sep, ref = value.partition("=")
+        if not sep or not ref:
+            raise fail(f"--model '{value}' is not ROLE=PROVIDER:MODEL (e.g. coder=openai:gpt-4.1)")
+        models.setdefault(role.strip(), []).append(ref.strip())
+    return models
+
+
+# -- presenting events ---------------------------------------------------------------------
+
+def show_progress(data: dict[str, Any]) -> None:
+    """One line per progress event."""
+    kind = data.get("type")
+    if kind == "node_started":
+        out.print(f"[bold cyan]▶ {data['node'].replace('_', ' ')}[/]")
+    elif kind == "safety_verdict":
+        colour = {"green": "green", "yellow": "yellow", "red": "red"}[data["level"]]
+        out.print(f"  safety: [{colour}]{data['level']}[/] — {data['recommendation']}: "
+                  + escape("; ".join(data.get("reasons", []))))
+    elif kind == "coder_round":
+        out.print(f"  round {data['round']}" + (" (repair)" if data["round"] else ""))
+    elif kind == "tool_call":
+        target = escape(str(data.get("target") or ""))[:80]
+        line = f"  {CHECK_MARK[bool(data['success'])]} {data['action']} {target}"
+        if not data["success"] and data.get("error"):
+            line += f" [dim]— {escape(str(data['error']))[:120]}[/]"
+        out.print(line)
+    elif kind == "check_result":
+        mark = "[yellow]–[/]" if data.get("skipped") else CHECK_MARK[bool(data["passed"])]
+        out.print(f"  {mark} {data['check']} [dim]({data['duration_ms'] / 1000:.1f} s,"
+                  f" {data['findings']} findings)[/]")
+    elif kind == "environment_ready":
+        out.print("  environment ready")
+    elif kind == "packaging_built":
+        out.print(f"  built {escape(str(data['path']))} ({data['size_bytes'] / 1e6:.1f} MB)")
+    elif kind in ("model_fallback", "loop_detected", "turn_limit", "answer_rejected",
+                  "packaging_failed"):
+        out.print(f"  [yellow]{kind.replace('_', ' ')}[/]: "
+                  + escape(str(data.get("error") or data.get("reason") or "")))
+
+
+def ask_decision(payload: dict[str, Any], auto_approve: bool) -> dict[str, Any] | None:
+    """Show an interrupt and get the person's decision (None: no answer possible here)."""
+    kind = payload.get("kind", "question")
+    title = {"confirm_start": "Start?", "approve_plan": "Approve the plan?",
+             "ask_human": "Repairs are not converging"}.get(kind, kind)
+    if payload.get("error"):
+        err.print(f"[yellow]{escape(str(payload['error']))}[/]")
+    out.print(Panel(escape(str(payload.get("summary", ""))), title=title))
+    options: list[str] = list(payload.get("options", []))
+    if auto_approve:
+        choice = "approve" if "approve" in options else "stop"
+        out.print(f"  [dim]--auto-approve: {choice}[/]")
+        return {"action": choice}
+    if not sys.stdin.isatty():
+        return None
+    choice = typer.prompt(f"Answer ({'/'.join(options)})", default=options[0])
+    while choice not in options:
+        choice = typer.prompt(f"Please answer one of {'/'.join(options)}", default=options[0])
+    decision: dict[str, Any] = {"action": choice}
+    if choice == "reject":
+        decision["feedback"] = typer.prompt("What should change?", default="")
+    elif choice == "edit" and kind == "confirm_start":
+        decision["content"] = typer.prompt("The new request")
+    elif choice == "edit":
+        path = Path(typer.prompt("Path of a JSON file with the edited plan"))
+        decision["content"] = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return decision
+
+
+def drive(engine: Engine, run_id: str, *, auto_approve: bool, out_dir: Path | None) -> int:
+    """Stream a run to its end, answering interrupts; returns the exit code."""
+    decision: dict[str, Any] | None = None
+    while True:
+        pending: RunEvent | None = None
+        try:
+            for event in engine.stream(run_id, decision):
+                if event.kind == "progress":
+                    show_progress(event.data)
+                else:
+                    pending = event
+        except KeyboardInterrupt:
+            err.print(f"\ninterrupted; the run is saved: multicoder resume {run_id}")
+            return 130
+        decision = None
+        if pending is None:
+            return EXIT_ERROR
+        if pending.kind == "interrupt":
+            decision = ask_decision(pending.data, auto_approve)
+            if decision is None:
+                err.print(f"run {run_id} waits for a decision: multicoder resume {run_id}")
+                return EXIT_WAITING
+            continue
+        if pending.kind == "failed":
+            err.print(f"[bold red]run {run_id} stopped:[/] {escape(str(pending.data['error']))}")
+            err.print(f"The run is saved; continue it with: multicoder resume {run_id}")
+            return EXIT_ERROR
+        return finish(engine, run_id, pending.data, out_dir)
+
+
+def finish(engine: Engine, run_id: str, data: dict[str, Any], out_dir: Path | None) -> int:
+    """Print the outcome of a finished run (and export the executable)."""
+    run = engine.get_run(run_id)
+    status = data.get("status")
+    if status == "done":
+        artifact = Path(str(data["artifact"]["path"]))
+        if out_dir is not None:
+            artifact = engine.export_artifact(run_id, out_dir)
+        out.print(f"[bold green]done[/] — executable: {escape(str(artifact))}")
+        out.print(f"run folder: {escape(run.run_dir)} (report.md, chat.md, program.log)")
+        return EXIT_OK
+    out.print(f"[bold red]{status}[/]: {escape(str(data.get('error') or ''))}")
+    out.print(f"run folder: {escape(run.run_dir)}")
+    return EXIT_NOT_BUILT
+
+
+# -- commands ------------------------------------------------------------------------------
+
+@app.command()
+def build(
+    task: Annotated[str | None, typer.Argument(help="What to build, in plain language")] = None,
+    spec_file: Annotated[Path | None, typer.Option(
+        "--spec-file", help="Read the task from a file (Markdown or text)")] = None,
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", "-m", help="ROLE=PROVIDER:MODEL; repeat for fallbacks (roles: planner,"
+                              " coder, judge)")] = None,
+    replay: Annotated[str | None, typer.Option(
+        "--replay", help="Answer every role from a recorded cassette (offline demo), e.g."
+                         " csv2xlsx-gui; same as --model ROLE=replay:NAME for each role")] = None,
+    attach: Annotated[list[Path] | None, typer.Option(
+        "--attach", help="An input file for the application (up to 50 MB); repeatable")] = None,
+    auto_approve: Annotated[bool, typer.Option(
+        "--auto-approve", help="Approve the start and the plan automatically (a red safety"
+                               " verdict still ends the run)")] = False,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="Copy the finished executable into this folder")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Also print program.log")] = False,
+) -> None:
+    """Build an application from a task: safety gate, spec, plan, code, checks, executable.
+
+    Examples:
+      multicoder build "a CSV to XLSX converter with a GUI"
+
+      multicoder build --spec-file datasets/tasks/csv2xlsx-gui.md --replay csv2xlsx-gui
+      --auto-approve
+
+    """
+    if spec_file is not None:
+        if task:
+            raise fail("give either a TASK or --spec-file, not both")
+        if not spec_file.is_file():
+            raise fail(f"spec file not found: {spec_file}")
+        try:
+            task = spec_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"cannot read spec file {spec_file}: {exc}") from None
+    models = parse_models(model)
+    if replay:
+        models = {role: [f"replay:{replay}"] for role in ("planner", "coder", "judge")} | models
+    engine = load_engine()
+    try:
+        run_id = engine.start(task or "", models=models, attachments=attach or [])
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"run [bold]{run_id}[/] — {escape(engine.get_run(run_id).run_dir)}")
+    _verbose(engine, run_id, verbose)
+    raise typer.Exit(drive(engine, run_id, auto_approve=auto_approve, out_dir=out_dir))
+
+
+@app.command()
+def resume(
+    run_id: Annotated[str, typer.Argument(help="The run to continue")],
+    auto_approve: Annotated[bool, typer.Option(
+        "--auto-approve", help="Approve pending questions automatically")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Copy the executable here")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Continue a run from its last finished step (after a crash, an error or a question)."""
+    engine = load_engine()
+    try:
+        engine.get_run(run_id)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    _verbose(engine, run_id, verbose)
+    raise typer.Exit(drive(engine, run_id, auto_approve=auto_approve, out_dir=out_dir))
+
+
+def _verbose(engine: Engine, run_id: str, verbose: bool) -> None:
+    if verbose:
+        logging.getLogger(f"multicoder.run.{run_id}").setLevel(logging.DEBUG)
+        engine.services(run_id).record.attach_stream(sys.stderr)
+
+
+@app.command()
+def cancel(run_id: Annotated[str, typer.Argument(help="The run to stop")]) -> None:
+    """Ask a running run to stop at its next step (it stays resumable)."""
+    engine = load_engine()
+    try:
+        engine.cancel(run_id)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    out.print(f"cancel requested for {run_id}")
+
+
+@runs_app.command("list")
+def runs_list(limit: Annotated[int, typer.Option(help="How many")] = 20) -> None:
+    """The newest runs with their status."""
+    table = Table("run", "status", "created", "task")
+    for run in load_engine().list_runs(limit):
+        table.add_row(run.run_id, run.status, run.created_at[:19],
+                      escape(run.task.splitlines()[0][:60]))
+    out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[str, typer.Argument(help="The run")]) -> None:
+    """One run: status, folder, artifact, error, and where its records are."""
+    engine = load_engine()
+    try:
+        run = engine.get_run(run_id)
+    except InputError as exc:
+        raise fail(str(exc)) from None
+    values = engine.state(run_id)
+    table = Table(show_header=False)
+    for name, value in [("run", run.run_id), ("status", run.status), ("task", run.task),
+                        ("folder", run.run_dir), ("created", run.created_at),
+                        ("updated", run.updated_at), ("repair rounds", values.get("round", 0)),
+                        ("artifact", run.artifact or "—"), ("error", run.error or "—")]:
+        table.add_row(name, escape(str(value)))
+    out.print(table)
+
+
+@app.command()
+def doctor() -> None:
+    """Check what MultiCoder needs: tools and their versions, settings, providers and keys."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise fail(f"invalid settings: {exc.errors()[0]['msg']}") from None
+    table = Table("component", "state", "detail")
+    table.add_row("python", "[green]ok[/]", f"{platform.python_version()} ({sys.executable})")
+    table.add_row("platform", "[green]ok[/]", platform.platform())
+    import uv
+
+    uv_bin = uv.find_uv_bin()
+    version = subprocess.run([uv_bin, "--version"], capture_output=True, text=True,
+                             check=False, timeout=30).stdout.strip()
+    table.add_row("uv", "[green]ok[/]", version or uv_bin)
+    table.add_row("settings", "[green]ok[/]" if config_file().is_file() else "[yellow]defaults[/]",
+                  str(config_file()))
+    table.add_row("data folder", "[green]ok[/]", str(settings.data_dir))
+    docker = shutil.which("docker")
+    table.add_row("docker", "[green]found[/]" if docker else "[yellow]absent[/]",
+                  docker or "sandbox runs locally (not isolated)")
+    try:
+        backend = type(keyring.get_keyring()).__name__
+        table.add_row("keyring", "[green]ok[/]", backend)
+    except keyring.errors.KeyringError as exc:
+        table.add_row("keyring", "[yellow]unavailable[/]", str(exc))
+    for name, provider in settings.providers.items():
+        if provider.kind == "replay":
+            table.add_row(f"provider {name}", "[green]ok[/]",
+                          f"cassettes in {provider.cassette_dir}")
+            continue
+        has_key = bool(lookup_key(name, provider)) or not provider.needs_key
+        state = "[green]key set[/]" if has_key else "[yellow]no key[/]"
+        hint = provider.base_url or ""
+        if not has_key and provider.api_key_env:
+            hint += f" — set {provider.api_key_env}"
+        table.add_row(f"provider {name}", state if provider.enabled else "disabled", hint)
+    for role, refs in settings.models.refs().items():
+        table.add_row(f"role {role}", "", ", ".join(map(str, refs)))
+    out.print(table)
+
+
+@keys_app.command("set")
+def keys_set(provider: Annotated[str, typer.Argument(help="Provider name, e.g. openai")]) -> None:
+    """Store a provider's API key in the OS keyring (asked without echo)."""
+    key = typer.prompt(f"API key for {provider}", hide_input=True)
+    try:
+        keyring.set_password(KEYRING_SERVICE, provider, key.strip())
+    except keyring.errors.KeyringError as exc:
+        raise fail(f"the OS keyring is not available ({exc}); set the environment variable"
+                   " instead") from None
+    out.print(f"key for {provider} stored in the OS keyring")
+
+
+@keys_app.command("delete")
+def keys_delete(provider: Annotated[str, typer.Argument(help="Provider name")]) -> None:
+    """Remove a provider's key from the OS keyring."""
+    try:
+        keyring.delete_password(KEYRING_SERVICE, provider)
+    except keyring.errors.PasswordDeleteError:
+        raise fail(f"no key stored for {provider}") from None
+    except keyring.errors.KeyringError as exc:
+        raise fail(f"the OS keyring is not available ({exc})") from None
+    out.print(f"key for {provider} deleted")
+
+
+@app.command()
+def models(provider: Annotated[str, typer.Argument(help="Provider name, e.g. openai")]) -> None:
+    """List the models a provider offers (proves the key works)."""
+    engine = load_engine()
+    config = engine.settings.providers.get(provider)
+    if config is None or config.kind != "openai":
+        raise fail(f"unknown OpenAI-compatible provider '{provider}'"
+                   f" (known: {', '.join(sorted(engine.settings.providers))})")
+    import openai
+
+    key = lookup_key(provider, config)
+    if config.needs_key and not key:
+        raise fail(f"no API key for {provider}: set {config.api_key_env}")
+    client = openai.OpenAI(base_url=config.base_url, api_key=key or "not-needed",
+                           timeout=config.timeout_s, max_retries=config.max_retries)
+    try:
+        names = sorted(m.id for m in client.models.list())
+    except openai.AuthenticationError:
+        raise fail(f"{provider} refused the key (HTTP 401); check {config.api_key_env}") from None
+    except openai.APIError as exc:
+        raise fail(f"{provider}: {exc}", EXIT_ERROR) from None
+    out.print("\n".join(names))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
