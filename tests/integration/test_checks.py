@@ -7,7 +7,6 @@ second and later environments cheap.
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -422,6 +421,5 @@ def test_gui_that_raises_in_init_fails_headless(gui: CheckContext) -> None:
 
 
 def test_fixture_sources_are_what_the_line_numbers_assume() -> None:
-    lines = textwrap.dedent(GUI_APP).splitlines()
-    assert lines[12].strip() == "{init}"
+    assert GUI_APP.splitlines()[12].strip() == "{init}"
     assert DEFECTS["badapp/shell.py"].splitlines()[7].strip().startswith("return subprocess")

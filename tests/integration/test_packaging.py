@@ -65,7 +65,7 @@ def test_command_line_follows_the_contract(tmp_path: Path) -> None:
 def test_missing_entry_is_a_packaging_error(tmp_path: Path) -> None:
     contract = CONTRACT.model_copy(update={"entry": "nowhere.py"})
     ctx = make_context(tmp_path / "ws", contract)
-    with pytest.raises(PackagingError, match="nowhere.py"):
+    with pytest.raises(PackagingError, match=r"nowhere\.py"):
         build_executable(ctx, tmp_path / "dist")
 
 
@@ -99,3 +99,40 @@ def test_cli_app_builds_to_a_one_file_executable_that_runs(tmp_path: Path) -> No
     # The executable needs nothing from the venv: it runs with a plain environment too.
     direct = ctx.sandbox.run([str(artifact.path), "direct"], env={"TMPDIR": str(tmp_path)})
     assert direct.ok and direct.stdout == "Hello, direct!\n"
+
+
+GUI_APP = '''\
+"""A small Qt window."""
+
+import sys
+
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+
+if __name__ == "__main__":
+    app = QApplication(sys.argv)
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("packaged"))
+    window.show()
+    raise SystemExit(app.exec())
+'''
+
+
+@pytest.mark.slow
+def test_gui_app_packages_and_stays_up_headless(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    contract = AppContract(name="window", entry="window.py", gui=True, gui_stay_up_s=4.0)
+    ctx = make_context(workspace, contract)
+    (workspace / "window.py").write_text(GUI_APP, encoding="utf-8")
+    (workspace / "pyproject.toml").write_text(
+        APP["pyproject.toml"].replace("dependencies = []",
+                                      'dependencies = ["PySide6-Essentials>=6.9"]'),
+        encoding="utf-8")
+
+    artifact = build_executable(ctx, tmp_path / "dist")
+    assert "--windowed" in json.loads(
+        (tmp_path / "dist" / "manifest.json").read_text(encoding="utf-8"))["command"]
+
+    smoke = smoke_executable(artifact, ctx)
+    assert smoke.passed, smoke.output
+    assert "killed at the time-out" in smoke.output
+    assert not list((workspace / ".tmp").glob("_MEI*"))  # the killed run's unpacked files

@@ -2,9 +2,7 @@
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -199,6 +197,7 @@ def test_loop_detection_cuts_a_repeating_coder_short(tmp_path):
                                    max_rounds=0)
     values, interrupts = drive(graph, services, [{"action": "approve"}, {"action": "approve"},
                                                  {"action": "stop"}])
+    assert interrupts[-1]["kind"] == "ask_human"
     assert any("three times" in note for note in values["coder_notes"])
     events = [json.loads(line) for line in record.events_path.read_text().splitlines()]
     assert any(e["type"] == "loop_detected" for e in events)

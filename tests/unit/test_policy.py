@@ -228,7 +228,7 @@ def test_empty_argv_is_refused(policy):
                                   ["python", "-W", "ignore", "-m", "pip.__main__"],
                                   ["python", "-m", "ensurepip"]])
 def test_python_running_an_installer_is_refused(policy, argv):
-    with pytest.raises(PolicyViolation, match="pyproject.toml"):
+    with pytest.raises(PolicyViolation, match=r"pyproject\.toml"):
         policy.check_command(argv)
 
 

@@ -1,0 +1,33 @@
+"""Shared fixtures: an isolated MultiCoder environment for running the real CLI."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PLANTED_KEY = "sk-proj-PLANTEDfakeKEYdoNOTleak0123456789abcdef"
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    """Environment for a CLI subprocess: own data dir and settings, no real keys or keyring,
+    and a planted fake key that must never reach any file of a run."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("MULTICODER_") and not k.endswith("_API_KEY")}
+    env.update({
+        "MULTICODER_DATA_DIR": str(tmp_path / "data"),
+        "MULTICODER_CONFIG": str(tmp_path / "settings.toml"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "OPENAI_API_KEY": PLANTED_KEY,
+        "COLUMNS": "200",
+    })
+    return env
+
+
+def run_cli(args, env, timeout=1800, **kwargs):
+    """Run ``multicoder ARGS`` in a subprocess; returns the CompletedProcess (text)."""
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
