@@ -14,7 +14,7 @@ import math
 import re
 import secrets
 from collections.abc import Callable, Generator, Sequence
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,19 +109,31 @@ def convert(
     tracker = _ProgressTracker(sum(path.stat().st_size for path in csv_paths), progress)
     xlsx_path.parent.mkdir(parents=True, exist_ok=True)
     temp_path = xlsx_path.with_name(f".{xlsx_path.name}.{secrets.token_hex(6)}.part")
+    workbook = Workbook(write_only=True)
+    writer = _WorkbookWriter(workbook, max_rows_per_sheet)
     try:
-        workbook = Workbook(write_only=True)
-        writer = _WorkbookWriter(workbook, max_rows_per_sheet)
         for path in csv_paths:
             writer.add_csv(path, delimiter, encoding, tracker)
         workbook.save(temp_path)
         temp_path.replace(xlsx_path)
     except BaseException:
+        _discard(workbook)
         temp_path.unlink(missing_ok=True)
         raise
     tracker.finish()
     return ConversionStats(output=xlsx_path, sheets=tuple(writer.sheets), rows=writer.rows,
                            cleaned_cells=writer.cleaned_cells)
+
+
+def _discard(workbook: Workbook) -> None:
+    """Close the sheets of a workbook that will not be saved and delete their spool files."""
+    for sheet in workbook.worksheets:
+        with suppress(Exception):  # a sheet may already be closed by a failed save
+            sheet.close()
+        spool = getattr(sheet, "_writer", None)  # openpyxl spools each sheet to a temp file
+        if spool is not None:
+            with suppress(Exception):
+                spool.cleanup()
 
 
 def _check_arguments(csv_paths: Sequence[Path], xlsx_path: Path, delimiter: str | None,
@@ -290,9 +302,14 @@ class _WorkbookWriter:
         sheet.append(cells)
 
     def _text(self, field: str) -> str:
-        """``field`` without what XLSX cannot hold (control characters, over-long text)."""
-        cleaned = _ILLEGAL_XML_CHARS.sub("", field)[:EXCEL_MAX_CELL_CHARS]
-        if cleaned != field:
+        """``field`` as XLSX can hold it.
+
+        Line breaks become Excel's own (LF; XML cannot keep a CR anyway); control characters
+        are removed and text beyond 32,767 characters is cut (both counted as cleaned).
+        """
+        text = field.replace("\r\n", "\n").replace("\r", "\n")
+        cleaned = _ILLEGAL_XML_CHARS.sub("", text)[:EXCEL_MAX_CELL_CHARS]
+        if cleaned != text:
             self.cleaned_cells += 1
         return cleaned
 
