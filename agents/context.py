@@ -13,6 +13,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agents.config import Limits
 from agents.models import ModelSelector
 from memory.records import RunRecord
 from tools.actions import ActionRegistry, Policy
@@ -44,26 +45,6 @@ def package_and_run(context: CheckContext, dist_dir: Path, timeout_s: float
     """
     artifact = build_executable(context, dist_dir, timeout_s=timeout_s)
     return artifact, smoke_executable(artifact, context)
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Budgets of a run.
-
-    Attributes:
-        max_repair_rounds: tester failures sent back to the coder before asking a person.
-        max_coder_turns: model calls per coder round before the round is cut short.
-        check_timeout_s: time limit of each check (seconds).
-        build_timeout_s: time limit of the PyInstaller build (seconds).
-        gui_stay_up_s: how long a GUI must stay up in the headless run (seconds).
-
-    """
-
-    max_repair_rounds: int = 3
-    max_coder_turns: int = 40
-    check_timeout_s: float = 300.0
-    build_timeout_s: float = 1200.0
-    gui_stay_up_s: float = 4.0
 
 
 @dataclass

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import openai
@@ -27,67 +27,21 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import Field, SecretStr
 
 from agents.cassette import HEADER_CALL_KEY, Cassette, CassetteError, CassetteRecorder
+from agents.config import (
+    ROLES,
+    ModelConfigError,
+    ModelRef,
+    ProviderAuthError,
+    ProviderConfig,
+    ProviderUnavailable,
+    Role,
+)
 
-Role = Literal["planner", "coder", "judge"]
-ROLES: tuple[Role, ...] = ("planner", "coder", "judge")
-
-
-class ModelConfigError(ValueError):
-    """The model configuration cannot work (unknown provider or model, no key, bad reference)."""
-
-
-class ProviderAuthError(RuntimeError):
-    """The provider refused the key (HTTP 401/403)."""
-
-
-class ProviderUnavailable(RuntimeError):
-    """Every model of a role failed after retries; the message lists each model's error."""
-
-
-class ProviderConfig(BaseModel):
-    """One provider: where it is, which key it needs, how patient to be.
-
-    ``kind="openai"`` is any OpenAI-compatible endpoint; ``kind="replay"`` plays cassettes from
-    ``cassette_dir`` (the model name is a cassette name or a path to a ``.jsonl`` file).
-    """
-
-    kind: Literal["openai", "replay"] = "openai"
-    base_url: str | None = None
-    api_key_env: str | None = Field(default=None,
-                                    description="Environment variable holding the key")
-    needs_key: bool = True
-    cassette_dir: Path | None = None
-    timeout_s: float = Field(default=120.0, gt=0)
-    max_retries: int = Field(default=3, ge=0, le=10)
-    enabled: bool = True
-
-
-class ModelRef(BaseModel):
-    """A ``provider:model`` reference."""
-
-    provider: str
-    model: str
-
-    @classmethod
-    def parse(cls, text: str) -> ModelRef:
-        """Parse ``provider:model``; the model part may itself contain ``:`` or ``/``.
-
-        Raises:
-            ModelConfigError: no ``:`` or an empty part.
-
-        """
-        provider, sep, model = text.strip().partition(":")
-        if not sep or not provider or not model:
-            raise ModelConfigError(
-                f"model '{text}' is not PROVIDER:MODEL (for example openai:gpt-4.1)")
-        return cls(provider=provider, model=model)
-
-    def __str__(self) -> str:
-        return f"{self.provider}:{self.model}"
-
+__all__ = ["ROLES", "KeyLookup", "ModelConfigError", "ModelRef", "ModelSelector", "ModelUsage",
+           "ProviderAuthError", "ProviderConfig", "ProviderUnavailable", "ReplayChatModel", "Role"]
 
 KeyLookup = Callable[[str, ProviderConfig], str | None]
 """``(provider name, config) -> key or None``: environment first, then the OS keyring."""

@@ -1,10 +1,26 @@
 """The LangGraph graph and the engine that runs it: the public API of the interfaces.
 
 ``Engine`` starts, streams, resumes, cancels and lists runs; ``RunEvent`` is one item of a
-run's event stream; ``Settings`` holds the configuration.
+run's event stream; ``Settings`` holds the configuration; ``InputError`` is bad input.
+The engine (and with it LangChain) is imported on first use, so light commands start fast.
 """
 
-from graph.engine import Engine, InputError, RunEvent
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from graph.errors import InputError
 from graph.settings import Settings
 
+if TYPE_CHECKING:
+    from graph.engine import Engine, RunEvent
+
 __all__ = ["Engine", "InputError", "RunEvent", "Settings"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Engine", "RunEvent"):
+        from graph import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module 'graph' has no attribute {name!r}")

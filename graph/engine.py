@@ -33,6 +33,7 @@ from agents.models import (
 from agents.state import RunState
 from agents.structured import AnswerFormatError
 from graph.builder import build_graph
+from graph.errors import InputError
 from graph.settings import Settings, lookup_key
 from memory.records import RunNotFound, RunRecord
 from memory.redaction import Redactor
@@ -44,10 +45,6 @@ from tools.sandbox.local import LocalSandbox
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 FINAL_STATUSES = ("done", "failed", "refused", "rejected", "stopped", "cancelled")
-
-
-class InputError(ValueError):
-    """Bad input detected before a run exists (the CLI exits with code 2; nothing is written)."""
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from agents.context import Limits
-from agents.models import ModelRef, ProviderConfig
+from agents.config import Limits, ModelRef, ProviderConfig
 
 KEYRING_SERVICE = "multicoder"
 CASSETTE_DIR = Path(__file__).resolve().parent.parent / "datasets" / "cassettes"

@@ -11,20 +11,33 @@ ROOT = Path(__file__).resolve().parents[1]
 PLANTED_KEY = "sk-proj-PLANTEDfakeKEYdoNOTleak0123456789abcdef"
 
 
-@pytest.fixture
-def cli_env(tmp_path):
-    """Environment for a CLI subprocess: own data dir and settings, no real keys or keyring,
-    and a planted fake key that must never reach any file of a run."""
+def isolated_env(base: Path) -> dict[str, str]:
+    """Environment for a CLI subprocess: own data dir and settings under ``base``, no real
+    keys or keyring, and a planted fake key that must never reach any file of a run."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("MULTICODER_") and not k.endswith("_API_KEY")}
     env.update({
-        "MULTICODER_DATA_DIR": str(tmp_path / "data"),
-        "MULTICODER_CONFIG": str(tmp_path / "settings.toml"),
+        "MULTICODER_DATA_DIR": str(base / "data"),
+        "MULTICODER_CONFIG": str(base / "settings.toml"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "OPENAI_API_KEY": PLANTED_KEY,
         "COLUMNS": "200",
     })
     return env
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    """:func:`isolated_env` in the test's own temporary folder."""
+    return isolated_env(tmp_path)
+
+
+def run_id_of(result) -> str:
+    """The run id the CLI printed first (``run <id> — <folder>``)."""
+    for line in result.stdout.splitlines():
+        if line.startswith("run "):
+            return line.split()[1]
+    raise AssertionError("no run id in output:\n" + result.stdout + result.stderr)
 
 
 def run_cli(args, env, timeout=1800, **kwargs):

@@ -5,6 +5,10 @@ declares (``[project].dependencies`` of its ``pyproject.toml``, or ``requirement
 the check tools (:data:`DEFAULT_TOOLS`). Every command that builds it runs through the run's
 :class:`~tools.sandbox.base.Sandbox`; uv's shared cache (its default location) makes repeated
 builds fast.
+
+uv runs with ``--no-config``: the workspace is generated content, and a ``[tool.uv]`` table or
+``uv.toml`` in it must not be able to redirect the installer to another index. Index and TLS
+settings come from the environment (``UV_INDEX_URL``, ``SSL_CERT_FILE``, ``UV_NATIVE_TLS``).
 """
 
 from __future__ import annotations
@@ -45,13 +49,12 @@ MARKER_NAME = ".multicoder-deps.json"
 #: TLS-inspecting proxy.
 PASSED_THROUGH = ("SSL_CERT_FILE", "UV_NATIVE_TLS")
 
+#: The running interpreter's ``major.minor``: the default Python of an app environment.
+RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
 _TAIL_CHARS = 4000
 _VENV_TIMEOUT_S = 300.0
 _WINDOWS = sys.platform == "win32"
-
-
-def _running_python() -> str:
-    return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _find_uv() -> str:
@@ -130,13 +133,13 @@ class AppEnvironment(CommandEnvironment):
         workspace: Path,
         sandbox: Sandbox,
         *,
-        python: str | None = None,
+        python: str = RUNNING_PYTHON,
         tool_requirements: Sequence[str] = DEFAULT_TOOLS,
         install_timeout_s: float = 900.0,
     ) -> None:
         self.workspace = workspace.resolve()
         self.sandbox = sandbox
-        self.python = python or _running_python()
+        self.python = python
         self.tool_requirements = list(tool_requirements)
         self.install_timeout_s = install_timeout_s
 
@@ -198,13 +201,14 @@ class AppEnvironment(CommandEnvironment):
             or not set(previous.get("requirements", [])) <= set(wanted))
         if not python_exists or stale:
             self.marker_path.unlink(missing_ok=True)
-            argv = [uv_bin, "venv", "--no-project", "--python", self.python]
+            argv = [uv_bin, "venv", "--no-config", "--no-project", "--python", self.python]
             if self.venv_dir.exists():
                 argv.append("--clear")
             ran.append(self._run_uv([*argv, str(self.venv_dir)], _VENV_TIMEOUT_S, "uv venv"))
         if wanted:
             ran.append(self._run_uv(
-                [uv_bin, "pip", "install", "--python", self.program("python"), *wanted],
+                [uv_bin, "pip", "install", "--no-config", "--python", self.program("python"),
+                 *wanted],
                 self.install_timeout_s, "uv pip install"))
         self.marker_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
         return ran

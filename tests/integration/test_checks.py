@@ -229,10 +229,12 @@ def test_environment_is_built_once_and_holds_the_tools(clean: CheckContext) -> N
 
 
 def test_environment_follows_the_declared_dependencies(tmp_path: Path) -> None:
-    write(tmp_path, {"pyproject.toml": PYPROJECT.format(name="deps", deps='"six>=1.16"')})
+    # The workspace cannot redirect the installer: its [tool.uv] table is ignored.
+    write(tmp_path, {"pyproject.toml": PYPROJECT.format(name="deps", deps='"six>=1.16"')
+                     + '[tool.uv]\nindex-url = "http://127.0.0.1:9/simple"\n'})
     sandbox = LocalSandbox(tmp_path)
     environment = AppEnvironment(tmp_path, sandbox, tool_requirements=[])
-    assert [r.argv[1:3] for r in environment.ensure()] == [["venv", "--no-project"],
+    assert [r.argv[1:3] for r in environment.ensure()] == [["venv", "--no-config"],
                                                            ["pip", "install"]]
     probe = [environment.program("python"), "-c", "import six"]
     assert sandbox.run(probe, env=environment.variables()).ok

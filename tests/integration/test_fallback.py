@@ -56,7 +56,7 @@ def ask(s):
 
 def test_429_is_retried_on_the_same_model(primary, backup):
     primary.inject("429")
-    s, events = selector(primary, backup)
+    s, _ = selector(primary, backup)
     assert ask(s) == "from primary"
     assert len(primary.requests) == 2 and backup.requests == []
     assert all(r.headers[HEADER_CALL_KEY.lower()] == KEY for r in primary.requests)

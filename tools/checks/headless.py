@@ -21,7 +21,6 @@ from tools.checks.context import (
     ToolFailure,
     combined_output,
     elapsed_ms,
-    failed,
     relative,
     result_of,
     run_tool,
@@ -93,9 +92,11 @@ def run_headless(
             result = run_tool(ctx, check, [*command, *args], env=variables)
             outputs.append(combined_output(result))
             findings += _judge_smoke(ctx, check, result)
-    except ToolFailure as failure:
-        failure.output = "\n\n".join([*outputs, failure.output])
-        return failed(check, failure, elapsed_ms(start))
+    except ToolFailure as failure:  # not startable, or the smoke command hit the time-out
+        what = "the smoke command" if outputs or not contract.gui else "the GUI"
+        findings.append(failure.finding.model_copy(
+            update={"message": f"{what}: {failure.finding.message}"}))
+        outputs.append(failure.output)
     return result_of(check, findings, "\n\n".join(outputs), elapsed_ms(start))
 
 

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import keyring
 import keyring.errors
@@ -25,8 +25,11 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from graph.engine import Engine, InputError, RunEvent
-from graph.settings import KEYRING_SERVICE, Settings, config_file, lookup_key
+from graph import InputError, Settings
+from graph.settings import KEYRING_SERVICE, config_file, lookup_key
+
+if TYPE_CHECKING:
+    from graph import Engine, RunEvent
 
 EXIT_OK, EXIT_NOT_BUILT, EXIT_INPUT, EXIT_ERROR, EXIT_WAITING = 0, 1, 2, 3, 4
 
@@ -52,6 +55,8 @@ def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
 
 def load_engine() -> Engine:
     """Settings + engine, with configuration errors turned into one line (exit 2)."""
+    from graph import Engine
+
     try:
         return Engine(Settings())
     except ValidationError as exc:

@@ -52,7 +52,7 @@ DELIMITERS: tuple[tuple[str, str | None], ...] = (
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1251", "cp1252", "koi8-r", "latin-1", "utf-16")
 
 
-class ConversionCancelled(Exception):
+class ConversionCancelledError(Exception):
     """Raised inside the conversion when the person cancels it."""
 
 
@@ -89,7 +89,7 @@ class ConvertWorker(QObject):
             stats = convert(self.files, self.output, delimiter=self.delimiter,
                             encoding=self.encoding, max_rows_per_sheet=self.max_rows,
                             progress=self._on_progress)
-        except ConversionCancelled:
+        except ConversionCancelledError:
             self.cancelled.emit()
         except (ConversionError, ValueError) as exc:
             self.failed.emit(str(exc))
@@ -105,7 +105,7 @@ class ConvertWorker(QObject):
 
     def _on_progress(self, percent: int) -> None:
         if self._cancel.is_set() and percent < 100:
-            raise ConversionCancelled
+            raise ConversionCancelledError
         self.progress.emit(percent)
 
 
