@@ -18,9 +18,9 @@ from notes import __version__
 from notes.db import (
     ENV_DB,
     Note,
+    NoteNotFoundError,
     NotesDB,
     NotesError,
-    NoteNotFoundError,
     default_db_path,
     utc_now,
 )

@@ -85,7 +85,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def casefold(value: object) -> object:
+SQLValue = str | bytes | int | float | None
+
+
+def casefold(value: SQLValue) -> SQLValue:
     """SQL function ``casefold(x)``: Unicode case folding of text; other values unchanged."""
     return value.casefold() if isinstance(value, str) else value
 
