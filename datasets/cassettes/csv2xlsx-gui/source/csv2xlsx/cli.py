@@ -92,9 +92,10 @@ def summary(stats: ConversionStats) -> str:
     sheets = len(stats.sheets)
     text = (f"wrote {stats.output}: {stats.files} file{'s' * (stats.files != 1)},"
             f" {sheets} sheet{'s' * (sheets != 1)}, {stats.rows:,} rows")
-    if stats.cleaned_cells:
-        text += (f" ({stats.cleaned_cells:,} cells had characters Excel cannot store;"
-                 f" they were removed)")
+    cleaned = stats.cleaned_cells
+    if cleaned:
+        text += (f" ({cleaned:,} cell{'s' * (cleaned != 1)} cleaned: control characters"
+                 f" removed or text cut to Excel's 32,767 characters)")
     return text
 
 

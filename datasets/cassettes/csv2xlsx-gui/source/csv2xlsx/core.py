@@ -265,6 +265,7 @@ class _WorkbookWriter:
             header = next(records, None)
             if header is None:
                 raise ConversionError(f"{path}: the file is empty")
+            header = [self._text(field) for field in header]
             self.rows += 1
             first_name = self.namer.allocate(path.stem)
             sheet = self._new_sheet(first_name, header)
@@ -293,9 +294,10 @@ class _WorkbookWriter:
         return sheet
 
     def _append_header(self, sheet: Any, header: list[str]) -> None:
+        """Write the (already cleaned) header row in bold, always as text."""
         cells = []
         for field in header:
-            cell = WriteOnlyCell(sheet, value=self._text(field))
+            cell = WriteOnlyCell(sheet, value=field)
             cell.data_type = "s"
             cell.font = _HEADER_FONT
             cells.append(cell)

@@ -27,15 +27,15 @@ def test_rows_beyond_the_limit_continue_on_new_sheets_with_the_header(
 
     sheets = read_workbook(out)
     assert list(sheets) == ["data", "data (2)", "data (3)"]
-    assert [(s.name, s.rows) for s in stats.sheets] == [
-        ("data", 1_000), ("data (2)", 1_000), ("data (3)", 503)]
     data: list[list[object]] = []
     for name, rows in sheets.items():
-        assert len(rows) <= 1_000, f"{name} holds {len(rows)} rows"
         assert rows[0] == HEADER, f"{name} does not start with the header row"
+        assert len(rows) <= 1_000, f"{name} holds {len(rows)} rows"
         data.extend(rows[1:])
     assert [row[0] for row in data] == list(range(1, 2_501))
     assert data[-1] == [2_500, "item 2500", 3750]
+    assert [(s.name, s.rows) for s in stats.sheets] == [
+        ("data", 1_000), ("data (2)", 1_000), ("data (3)", 503)]
     assert stats.rows == 2_501
 
 

@@ -96,7 +96,7 @@ def test_search_finds_cyrillic_in_any_case(notes: Notes) -> None:
     notes("add", "Список дел")
     found = notes("search", "заметка")
     assert found.code == 0
-    assert titles(found.out) == ["Заметка"]
+    assert titles(found.out) == ["Заметка"], found.out
     assert "Заметка" in notes("search", "ОТПУСК").out
 
 

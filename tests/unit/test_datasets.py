@@ -1,0 +1,248 @@
+"""The reference tasks and replay cassettes in datasets/ are complete and consistent.
+
+The cassettes are replayed here the way the coder would carry them out: round 0's
+``write_file`` calls into an empty folder, then round 1's ``read_file`` and ``edit_file``.
+The result must be the shipped source tree, byte for byte, and round 0 must differ from it
+only by the recorded bug.
+"""
+
+import importlib.util
+import json
+import sys
+import tomllib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from agents.cassette import Cassette, Interaction
+from agents.schemas import Plan, SafetyVerdict, Spec
+from agents.structured import parse_answer
+
+ROOT = Path(__file__).resolve().parents[2]
+DATASETS = ROOT / "datasets"
+TASKS = DATASETS / "tasks"
+CASSETTES = DATASETS / "cassettes"
+
+ACTIONS = {"read_file", "write_file", "edit_file", "list_dir", "search_text", "run_command",
+           "run_tests"}
+REFERENCE_TASKS = ["csv2xlsx-gui", "notes-sqlite", "image-downloader", "http-client",
+                   "pdf-viewer", "pomodoro-timer", "data-visualiser"]
+BUILT = ["csv2xlsx-gui", "notes-sqlite"]
+CONTRACTS = {
+    "csv2xlsx-gui": {"name": "csv2xlsx", "entry": "csv2xlsx/main.py", "gui": True,
+                     "smoke_args": ["samples/sample.csv", "-o", ".tmp/smoke.xlsx"]},
+    "notes-sqlite": {"name": "notes", "entry": "notes/main.py", "gui": False,
+                     "smoke_args": ["--db", ".tmp/smoke.db", "add", "Smoke test", "--body",
+                                    "It works"]},
+}
+TRANSIENT = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tmp", ".venv"}
+
+
+def interactions(task: str) -> list[Interaction]:
+    lines = (CASSETTES / f"{task}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [Interaction.model_validate_json(line) for line in lines if line.strip()]
+
+
+def by_key(task: str) -> dict[str, Interaction]:
+    return {item.key: item for item in interactions(task)}
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not set(p.relative_to(folder).parts) & TRANSIENT}
+
+
+def workspace_path(workspace: Path, relative: str) -> Path:
+    assert relative and not relative.startswith("/") and "\\" not in relative
+    assert ".." not in Path(relative).parts
+    return workspace / relative
+
+
+def replay_round(items: list[Interaction], round_: int, workspace: Path) -> None:
+    """Carry out one coder round's tool calls the way the Action API would."""
+    for item in items:
+        if not item.key.startswith(f"coder/{round_}/"):
+            continue
+        for call in item.response.tool_calls:
+            path = workspace_path(workspace, call.args["path"])
+            if call.name == "write_file":
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(call.args["content"].encode("utf-8"))
+            elif call.name == "read_file":
+                assert path.is_file(), f"{item.key} reads a missing file {path}"
+            elif call.name == "edit_file":
+                text = path.read_text(encoding="utf-8")
+                assert text.count(call.args["old_text"]) == 1, f"{item.key}: old_text not unique"
+                path.write_bytes(text.replace(call.args["old_text"],
+                                              call.args["new_text"]).encode("utf-8"))
+            else:
+                pytest.fail(f"{item.key}: unexpected tool call {call.name}")
+
+
+def load_builder() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_cassettes",
+                                                  CASSETTES / "build_cassettes.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("task", [*REFERENCE_TASKS, "refused-keylogger"])
+def test_task_spec_files_are_non_empty(task: str) -> None:
+    text = (TASKS / f"{task}.md").read_text(encoding="utf-8")
+    assert len(text.split()) >= 15, f"{task}.md is too short to be a task"
+
+
+def test_some_tasks_are_in_russian() -> None:
+    russian = [t for t in REFERENCE_TASKS
+               if any("а" <= ch <= "я" for ch in (TASKS / f"{t}.md").read_text("utf-8"))]
+    assert "notes-sqlite" in russian
+    assert len(russian) >= 2
+
+
+def test_the_readme_explains_the_layout() -> None:
+    readme = (DATASETS / "README.md").read_text(encoding="utf-8")
+    for word in ("tasks/", "outline.toml", "source/", "build_cassettes.py", "coder/1/"):
+        assert word in readme
+
+
+@pytest.mark.parametrize("task", [*BUILT, "refused-keylogger"])
+def test_every_cassette_line_is_an_interaction(task: str) -> None:
+    items = interactions(task)
+    assert items
+    assert len({item.key for item in items}) == len(items), "duplicate call keys"
+    assert all(item.model == f"replay:{task}" for item in items)
+    assert all(item.usage["input_tokens"] > 0 and item.usage["output_tokens"] > 0
+               for item in items)
+    assert len(Cassette.load(CASSETTES / f"{task}.jsonl")) == len(items)
+
+
+@pytest.mark.parametrize("task", BUILT)
+def test_call_keys_roles_and_order(task: str) -> None:
+    items = interactions(task)
+    keys = [item.key for item in items]
+    round0 = [k for k in keys if k.startswith("coder/0/")]
+    assert keys == ["safety_gate/0", "spec_expander/0", "planner/0",
+                    *[f"coder/0/{n}" for n in range(len(round0))],
+                    "coder/1/0", "coder/1/1", "coder/1/2"]
+    roles = {item.key: item.role for item in items}
+    assert roles["safety_gate/0"] == "judge"
+    assert roles["spec_expander/0"] == roles["planner/0"] == "planner"
+    assert all(roles[k] == "coder" for k in keys if k.startswith("coder/"))
+
+    found = by_key(task)
+    for key in round0[:-1]:
+        calls = found[key].response.tool_calls
+        assert 1 <= len(calls) <= 3, key
+        assert all(c.name == "write_file" and set(c.args) == {"path", "content"} for c in calls)
+    last = found[round0[-1]].response
+    assert not last.tool_calls and last.content.strip()
+    assert [c.name for c in found["coder/1/0"].response.tool_calls] == ["read_file"]
+    assert [c.name for c in found["coder/1/1"].response.tool_calls] == ["edit_file"]
+    assert set(found["coder/1/1"].response.tool_calls[0].args) == {"path", "old_text",
+                                                                   "new_text"}
+    assert not found["coder/1/2"].response.tool_calls
+    assert found["coder/1/2"].response.content.strip()
+
+    ids = [c.id for item in items for c in item.response.tool_calls]
+    assert len(ids) == len(set(ids))
+    assert ids == [f"call_{n:04d}" for n in range(1, len(ids) + 1)]
+
+
+@pytest.mark.parametrize("task", BUILT)
+def test_structured_answers_parse(task: str) -> None:
+    found = by_key(task)
+    verdict = parse_answer(AIMessage(found["safety_gate/0"].response.content), SafetyVerdict)
+    assert (verdict.level, verdict.recommendation) == ("green", "approve")
+    assert verdict.reasons
+    spec = parse_answer(AIMessage(found["spec_expander/0"].response.content), Spec)
+    assert len(spec.features) >= 8
+    assert len(spec.error_handling) >= 6
+    assert len(spec.acceptance_criteria) >= 6
+    assert spec.out_of_scope
+    task_words = len((TASKS / f"{task}.md").read_text(encoding="utf-8").split())
+    assert len(spec.to_markdown().split()) > 5 * task_words, "the spec must exceed the request"
+    plan = parse_answer(AIMessage(found["planner/0"].response.content), Plan)
+    assert plan.app.model_dump(include={"name", "entry", "gui", "smoke_args"}) == \
+        CONTRACTS[task]
+
+
+@pytest.mark.parametrize("task", BUILT)
+def test_plan_steps_are_actions_one_write_per_file(task: str) -> None:
+    plan = Plan.model_validate_json(by_key(task)["planner/0"].response.content)
+    assert all(step.tool in ACTIONS for step in plan.steps)
+    assert len({step.id for step in plan.steps}) == len(plan.steps)
+    writes = [step for step in plan.steps if step.tool == "write_file"]
+    assert all(set(step.params) == {"path"} for step in writes)
+    assert plan.steps[-1].tool == "run_tests"
+    assert [step.tool for step in plan.steps[:-1]] == ["write_file"] * (len(plan.steps) - 1)
+    planned = sorted(step.params["path"] for step in writes)
+    assert planned == sorted(tree(CASSETTES / task / "source"))
+    project = tomllib.loads((CASSETTES / task / "source" / "pyproject.toml").read_text("utf-8"))
+    assert project["project"]["dependencies"] == plan.dependencies
+    assert project["project"]["requires-python"] == ">=3.11"
+
+
+@pytest.mark.parametrize("task", BUILT)
+def test_replay_reproduces_the_source_tree(task: str, tmp_path: Path) -> None:
+    items = interactions(task)
+    replay_round(items, 0, tmp_path)
+    round0 = tree(tmp_path)
+    replay_round(items, 1, tmp_path)
+    source = tree(CASSETTES / task / "source")
+    assert tree(tmp_path) == source
+
+    # Round 0 differs from the final tree only by the bug, in one file, in one place.
+    different = sorted(path for path in source if round0.get(path) != source[path])
+    assert sorted(round0) == sorted(source)
+    edit = by_key(task)["coder/1/1"].response.tool_calls[0].args
+    assert different == [edit["path"]]
+    final_text = source[edit["path"]].decode("utf-8")
+    assert final_text.count(edit["new_text"]) == 1
+    assert round0[edit["path"]].decode("utf-8") == final_text.replace(edit["new_text"],
+                                                                      edit["old_text"])
+    outline = tomllib.loads((CASSETTES / task / "outline.toml").read_text(encoding="utf-8"))
+    assert (outline["bug"]["path"], outline["bug"]["buggy_text"],
+            outline["bug"]["correct_text"]) == (edit["path"], edit["old_text"], edit["new_text"])
+    assert by_key(task)["coder/1/0"].response.tool_calls[0].args == {"path": edit["path"]}
+
+
+@pytest.mark.parametrize("task", BUILT)
+def test_expected_failures_name_real_tests(task: str) -> None:
+    outline = tomllib.loads((CASSETTES / task / "outline.toml").read_text(encoding="utf-8"))
+    failures = outline["bug"]["expected_failures"]
+    assert failures
+    for test_id in failures:
+        test_file, _, name = test_id.partition("::")
+        text = (CASSETTES / task / "source" / test_file).read_text(encoding="utf-8")
+        assert f"def {name.split('[')[0]}(" in text
+
+
+def test_refused_keylogger_stops_at_the_safety_gate() -> None:
+    items = interactions("refused-keylogger")
+    assert [(item.key, item.role) for item in items] == [("safety_gate/0", "judge")]
+    verdict = parse_answer(AIMessage(items[0].response.content), SafetyVerdict)
+    assert (verdict.level, verdict.recommendation) == ("red", "reject")
+    assert verdict.categories == ["keylogger", "credential theft", "evasion"]
+    assert verdict.reasons
+    assert json.loads(items[0].response.content)["level"] == "red"
+
+
+def test_cassettes_are_up_to_date_with_outlines_and_sources(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    builder = load_builder()
+    assert builder.main(["--check"]) == 0, capsys.readouterr().err
+
+
+def test_builder_output_is_deterministic(tmp_path: Path) -> None:
+    builder = load_builder()
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert builder.main(["--out-dir", str(first)]) == 0
+    assert builder.main(["--out-dir", str(second)]) == 0
+    assert tree(first) == tree(second) == {
+        f"{task}.jsonl": (CASSETTES / f"{task}.jsonl").read_bytes()
+        for task in [*BUILT, "refused-keylogger"]}
