@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +38,14 @@ def main() -> int:
     peak_children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     run_dir = next((data / "runs").iterdir())
     events = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines() if x]
-    starts = [(e["node"], datetime.fromisoformat(e["ts"])) for e in events
-              if e["type"] == "node_started"]
-    end = datetime.fromisoformat(events[-1]["ts"])
+    per_node: dict[str, list[float]] = {}
+    for event in events:
+        if event["type"] == "node_finished":
+            per_node.setdefault(event["node"], []).append(event["duration_ms"] / 1000)
     print(f"exit code {result.returncode}; run {run_dir.name}")
-    print(f"{'node':<18}{'seconds':>9}")
-    for (node, at), (_, nxt) in zip(starts, [*starts[1:], ("end", end)], strict=True):
-        print(f"{node:<18}{(nxt - at).total_seconds():>9.1f}")
+    print(f"{'node':<18}{'runs':>5}{'seconds':>9}")
+    for node, times in per_node.items():
+        print(f"{node:<18}{len(times):>5}{sum(times):>9.1f}")
     print(f"{'total (wall)':<18}{total:>9.1f}")
     print(f"peak RSS of the largest child process: {peak_children_mb:.0f} MB")
     if not args.keep:

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, Literal, cast
 
@@ -98,7 +99,11 @@ def _wrap(name: str, node: Node, factory: ServicesFactory | None) -> Node:
             services = factory(run_id, state)
             runtime = runtime.override(context=Context(run_id=run_id, services=services))
         emit(runtime, "node_started", node=name)
-        return node(state, runtime)
+        started = time.monotonic()
+        update = node(state, runtime)  # an interrupt raises here: the node has not finished
+        emit(runtime, "node_finished", node=name,
+             duration_ms=int((time.monotonic() - started) * 1000))
+        return update
 
     run.__name__ = name
     run.__doc__ = node.__doc__

@@ -44,7 +44,8 @@ class Finding(BaseModel):
         where = self.file or ""
         if self.file and self.line:
             where = f"{self.file}:{self.line}"
-        return f"{self.check} {where} [{self.severity}] {self.message}".replace("  ", " ")
+        return " ".join(part for part in (self.check, where, f"[{self.severity}]", self.message)
+                        if part)
 
 
 class CheckResult(BaseModel):
