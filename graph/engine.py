@@ -315,8 +315,15 @@ class Engine:
     # -- control and history ----------------------------------------------------------------
 
     def cancel(self, run_id: str) -> None:
-        """Ask a running run to stop at its next step (it stays resumable)."""
+        """Ask a running run to stop at its next step (it stays resumable).
+
+        Raises:
+            InputError: no such run, or it has already ended.
+
+        """
         run = self.get_run(run_id)
+        if run.status in ("done", "refused", "rejected", "stopped"):
+            raise InputError(f"run '{run_id}' has already ended ({run.status})")
         (Path(run.run_dir) / "CANCEL").touch()
 
     def get_run(self, run_id: str) -> RunRow:

@@ -3,6 +3,7 @@
 import json
 from datetime import UTC, datetime
 
+import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -201,3 +202,18 @@ def test_loop_detection_cuts_a_repeating_coder_short(tmp_path):
     assert any("three times" in note for note in values["coder_notes"])
     events = [json.loads(line) for line in record.events_path.read_text().splitlines()]
     assert any(e["type"] == "loop_detected" for e in events)
+
+
+def test_cancelling_stops_the_coder_between_turns_and_keeps_the_run_resumable(tmp_path):
+    from agents.context import RunCancelled
+
+    graph, services, record = make(tmp_path, happy_cassette(), ScriptedChecks())
+    services.cancelled = lambda: (record.workspace / "hello").exists()  # after the first write
+    with pytest.raises(RunCancelled):
+        drive(graph, services, [{"action": "approve"}, {"action": "approve"}])
+    config = {"configurable": {"thread_id": "run-1"}}
+    assert graph.get_state(config).next == ("coder",)
+    services.cancelled = lambda: False
+    for _ in graph.stream(None, config, context=Context(run_id="run-1", services=services)):
+        pass
+    assert graph.get_state(config).values["status"] == "done"
