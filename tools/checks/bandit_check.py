@@ -10,12 +10,11 @@ from tools.checks.base import CheckResult, Finding, Severity
 from tools.checks.context import (
     CheckContext,
     ToolFailure,
-    combined_output,
     elapsed_ms,
     failed,
     relative,
     result_of,
-    run_tool,
+    run_json_tool,
 )
 
 NAME = "bandit"
@@ -38,12 +37,8 @@ def check_bandit(ctx: CheckContext) -> CheckResult:
     """
     start = time.monotonic()
     try:
-        result = run_tool(ctx, NAME, [ctx.environment.program("bandit"), *BANDIT_ARGS])
-        output = combined_output(result)
-        report = _parse(result.stdout) if result.exit_code in (0, 1) else None
-        if report is None:
-            raise ToolFailure(Finding(check=NAME, message="bandit did not run to completion"),
-                              output)
+        report, output = run_json_tool(
+            ctx, NAME, [ctx.environment.program("bandit"), *BANDIT_ARGS], _parse)
     except ToolFailure as failure:
         return failed(NAME, failure, elapsed_ms(start))
     findings = [_issue(ctx, item) for item in report.get("results", [])]

@@ -12,11 +12,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from tools.checks.base import AppContract, CheckResult, Finding
 from tools.sandbox.base import CommandEnvironment, CommandResult, Sandbox, SandboxError
 
 #: Directory names never treated as application source (at any depth).
+T = TypeVar("T")
+
 EXCLUDED_DIRS = frozenset({".venv", "build", "dist", ".tmp", "__pycache__"})
 
 #: Cap, in characters, of :attr:`CheckResult.output`.
@@ -154,6 +157,27 @@ def run_tool(
             check=check, message=f"{program} did not finish within {limit:g} s"),
             combined_output(result))
     return result
+
+
+def run_json_tool(ctx: CheckContext, check: str, argv: Sequence[str],
+                  parse: Callable[[str], T | None]) -> tuple[T, str]:
+    """Run a linter that reports JSON on stdout and exits 0 (clean) or 1 (issues found).
+
+    Returns:
+        ``(parsed report, combined output for the check result)``.
+
+    Raises:
+        ToolFailure: the tool could not start, timed out, exited otherwise, or its stdout is
+            not the JSON ``parse`` expects (``parse`` returns None).
+
+    """
+    result = run_tool(ctx, check, argv)
+    output = combined_output(result)
+    parsed = parse(result.stdout) if result.exit_code in (0, 1) else None
+    if parsed is None:
+        raise ToolFailure(Finding(check=check, message=f"{check} did not run to completion"),
+                          output)
+    return parsed, output
 
 
 def elapsed_ms(start: float) -> int:

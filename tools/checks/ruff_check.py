@@ -10,12 +10,11 @@ from tools.checks.base import CheckResult, Finding
 from tools.checks.context import (
     CheckContext,
     ToolFailure,
-    combined_output,
     elapsed_ms,
     failed,
     relative,
     result_of,
-    run_tool,
+    run_json_tool,
 )
 
 NAME = "ruff"
@@ -35,12 +34,8 @@ def check_ruff(ctx: CheckContext) -> CheckResult:
     """
     start = time.monotonic()
     try:
-        result = run_tool(ctx, NAME, [ctx.environment.program("ruff"), *RUFF_ARGS])
-        output = combined_output(result)
-        diagnostics = _parse(result.stdout) if result.exit_code in (0, 1) else None
-        if diagnostics is None:
-            raise ToolFailure(Finding(check=NAME, message="ruff did not run to completion"),
-                              output)
+        diagnostics, output = run_json_tool(
+            ctx, NAME, [ctx.environment.program("ruff"), *RUFF_ARGS], _parse)
     except ToolFailure as failure:
         return failed(NAME, failure, elapsed_ms(start))
     findings = [_finding(ctx, item) for item in diagnostics]
