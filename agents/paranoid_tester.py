@@ -43,7 +43,8 @@ def paranoid_tester(state: RunState, runtime: Runtime[Context]) -> dict[str, Any
         emit(runtime, "environment_ready", installs=len(installs))
         report = services.checks(check_context(state, runtime), lambda r: emit(
             runtime, "check_result", round=round_, check=r.check, passed=r.passed,
-            skipped=r.skipped, findings=len(r.findings), duration_ms=r.duration_ms))
+            skipped=r.skipped, findings=len(r.findings), duration_ms=r.duration_ms,
+            problems=[f.render()[:200] for f in r.findings if f.severity == "error"][:3]))
     except AppEnvironmentError as exc:
         report = CheckReport(results=[CheckResult(check="environment", passed=False, findings=[
             Finding(check="environment", file="pyproject.toml",

@@ -21,9 +21,11 @@ import keyring.errors
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from graph import InputError, Settings
 from graph.settings import KEYRING_SERVICE, config_file, lookup_key
@@ -87,7 +89,7 @@ def show_progress(data: dict[str, Any]) -> None:
     elif kind == "safety_verdict":
         colour = {"green": "green", "yellow": "yellow", "red": "red"}[data["level"]]
         out.print(f"  safety: [{colour}]{data['level']}[/] — {data['recommendation']}: "
-                  + escape("; ".join(data.get("reasons", []))))
+                  + escape(" ".join(data.get("reasons", []))))
     elif kind == "coder_round":
         out.print(f"  round {data['round']}" + (" (repair)" if data["round"] else ""))
     elif kind == "tool_call":
@@ -100,6 +102,8 @@ def show_progress(data: dict[str, Any]) -> None:
         mark = "[yellow]–[/]" if data.get("skipped") else CHECK_MARK[bool(data["passed"])]
         out.print(f"  {mark} {data['check']} [dim]({data['duration_ms'] / 1000:.1f} s,"
                   f" {data['findings']} findings)[/]")
+        for problem in data.get("problems", []):
+            out.print(f"      [dim]{escape(problem.splitlines()[0])}[/]")
     elif kind == "environment_ready":
         out.print("  environment ready")
     elif kind == "packaging_built":
@@ -117,7 +121,7 @@ def ask_decision(payload: dict[str, Any], auto_approve: bool) -> dict[str, Any] 
              "ask_human": "Repairs are not converging"}.get(kind, kind)
     if payload.get("error"):
         err.print(f"[yellow]{escape(str(payload['error']))}[/]")
-    out.print(Panel(escape(str(payload.get("summary", ""))), title=title))
+    out.print(Panel(Markdown(str(payload.get("summary", ""))), title=title))
     options: list[str] = list(payload.get("options", []))
     if auto_approve:
         choice = "approve" if "approve" in options else "stop"
@@ -142,11 +146,16 @@ def ask_decision(payload: dict[str, Any], auto_approve: bool) -> dict[str, Any] 
 def drive(engine: Engine, run_id: str, *, auto_approve: bool, out_dir: Path | None) -> int:
     """Stream a run to its end, answering interrupts; returns the exit code."""
     decision: dict[str, Any] | None = None
+    resumed_node: str | None = None  # a node paused by its interrupt starts again on resume
     while True:
         pending: RunEvent | None = None
         try:
             for event in engine.stream(run_id, decision):
                 if event.kind == "progress":
+                    if event.data.get("type") == "node_started" and \
+                            event.data.get("node") == resumed_node:
+                        resumed_node = None
+                        continue
                     show_progress(event.data)
                 else:
                     pending = event
@@ -157,6 +166,7 @@ def drive(engine: Engine, run_id: str, *, auto_approve: bool, out_dir: Path | No
         if pending is None:
             return EXIT_ERROR
         if pending.kind == "interrupt":
+            resumed_node = str(pending.data.get("kind"))
             decision = ask_decision(pending.data, auto_approve)
             if decision is None:
                 err.print(f"run {run_id} waits for a decision: multicoder resume {run_id}")
@@ -277,10 +287,14 @@ def cancel(run_id: Annotated[str, typer.Argument(help="The run to stop")]) -> No
 @runs_app.command("list")
 def runs_list(limit: Annotated[int, typer.Option(help="How many")] = 20) -> None:
     """The newest runs with their status."""
-    table = Table("run", "status", "created", "task")
+    table = Table()
+    table.add_column("run", no_wrap=True, min_width=22)
+    table.add_column("status", no_wrap=True, min_width=9)
+    table.add_column("created", no_wrap=True, min_width=16)
+    table.add_column("task", min_width=10)
     for run in load_engine().list_runs(limit):
-        table.add_row(run.run_id, run.status, run.created_at[:19],
-                      escape(run.task.splitlines()[0][:60]))
+        table.add_row(run.run_id, run.status, run.created_at[:16].replace("T", " "),
+                      Text(run.task.splitlines()[0][:60], no_wrap=True, overflow="ellipsis"))
     out.print(table)
 
 
