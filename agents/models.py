@@ -41,7 +41,8 @@ from agents.config import (
 )
 
 __all__ = ["ROLES", "KeyLookup", "ModelConfigError", "ModelRef", "ModelSelector", "ModelUsage",
-           "ProviderAuthError", "ProviderConfig", "ProviderUnavailable", "ReplayChatModel", "Role"]
+           "ProviderAuthError", "ProviderConfig", "ProviderUnavailable", "ReplayChatModel", "Role",
+           "list_models"]
 
 KeyLookup = Callable[[str, ProviderConfig], str | None]
 """``(provider name, config) -> key or None``: environment first, then the OS keyring."""
@@ -186,18 +187,12 @@ class ModelSelector:
 
     def _list_models(self, name: str, config: ProviderConfig, key: str | None,
                      timeout_s: float) -> set[str] | None:
-        client = openai.OpenAI(base_url=config.base_url, api_key=key or "not-needed",
-                               timeout=timeout_s, max_retries=1)
         try:
-            return {m.id for m in client.models.list()}
-        except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-            raise ProviderAuthError(
-                f"provider '{name}' refused the API key (HTTP {exc.status_code});"
-                f" check {config.api_key_env or 'its key'}") from None
+            return set(list_models(name, config, key, timeout_s=timeout_s, max_retries=1))
         except openai.NotFoundError:
             return None
-        except (openai.APIError, httpx.HTTPError) as exc:
-            self._emit({"type": "preflight_warning", "provider": name, "error": _short(exc)})
+        except ProviderUnavailable as exc:
+            self._emit({"type": "preflight_warning", "provider": name, "error": str(exc)})
             return None
 
     # -- calls ------------------------------------------------------------------------------
@@ -315,6 +310,32 @@ class ModelSelector:
     def models_for(self, role: str) -> Iterator[ModelRef]:
         """The role's model references, in fallback order."""
         yield from self.roles.get(role, ())
+
+
+def list_models(name: str, config: ProviderConfig, key: str | None, *,
+                timeout_s: float | None = None, max_retries: int | None = None) -> list[str]:
+    """The model ids an OpenAI-compatible provider offers (``GET /models``), sorted.
+
+    Raises:
+        ProviderAuthError: the provider refused the key (401/403).
+        openai.NotFoundError: the provider has no ``/models`` endpoint.
+        ProviderUnavailable: any other failure (network, 5xx after retries, bad body).
+
+    """
+    client = openai.OpenAI(
+        base_url=config.base_url, api_key=key or "not-needed",
+        timeout=config.timeout_s if timeout_s is None else timeout_s,
+        max_retries=config.max_retries if max_retries is None else max_retries)
+    try:
+        return sorted(m.id for m in client.models.list())
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+        raise ProviderAuthError(
+            f"provider '{name}' refused the API key (HTTP {exc.status_code});"
+            f" check {config.api_key_env or 'its key'}") from None
+    except openai.NotFoundError:
+        raise
+    except (openai.APIError, httpx.HTTPError, ValueError) as exc:
+        raise ProviderUnavailable(f"provider '{name}': {_short(exc)}") from None
 
 
 def _short(exc: BaseException) -> str:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import openai
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
@@ -29,6 +30,7 @@ from agents.models import (
     ModelSelector,
     ProviderAuthError,
     ProviderUnavailable,
+    list_models,
 )
 from agents.state import RunState
 from agents.structured import AnswerFormatError
@@ -274,6 +276,10 @@ class Engine:
                     self.index.update(run_id, status="waiting")
                     yield self._interrupt_event(run_id, chunk["__interrupt__"][0].value, record)
                     return
+        except KeyboardInterrupt:
+            self.index.update(run_id, status="cancelled", error="interrupted (Ctrl+C)")
+            record.event("run_cancelled", reason="keyboard interrupt")
+            raise
         except RunCancelled:
             self.index.update(run_id, status="cancelled", error="cancelled by the person")
             record.event("run_cancelled")
@@ -363,6 +369,28 @@ class Engine:
         target = out_dir / source.name
         shutil.copy2(source, target)
         return target
+
+    def provider_models(self, provider: str) -> list[str]:
+        """The models an OpenAI-compatible provider offers (this also proves its key works).
+
+        Raises:
+            InputError: unknown provider, no key, key refused, or the provider cannot answer.
+
+        """
+        config = self.settings.providers.get(provider)
+        if config is None or config.kind != "openai":
+            known = ", ".join(n for n, p in sorted(self.settings.providers.items())
+                              if p.kind == "openai")
+            raise InputError(f"unknown OpenAI-compatible provider '{provider}' (known: {known})")
+        key = lookup_key(provider, config)
+        if config.needs_key and not key:
+            raise InputError(f"no API key for {provider}: set {config.api_key_env}")
+        try:
+            return list_models(provider, config, key)
+        except (ProviderAuthError, ProviderUnavailable) as exc:
+            raise InputError(str(exc)) from None
+        except openai.NotFoundError:
+            raise InputError(f"provider '{provider}' does not list its models") from None
 
     def _apply_retention(self) -> None:
         apply_retention(self.index, self.settings.runs_dir,

@@ -31,6 +31,11 @@ from pydantic_settings import (
 )
 
 from agents.config import Limits, ModelRef, ProviderConfig
+from tools.appenv import DEFAULT_TOOLS as CHECK_TOOLS
+
+__all__ = ["CHECK_TOOLS", "KEYRING_SERVICE", "KeyStoreError", "LimitSettings", "RoleModels",
+           "Settings", "config_file", "default_providers", "delete_key", "keyring_backend",
+           "lookup_key", "store_key"]
 
 KEYRING_SERVICE = "multicoder"
 CASSETTE_DIR = Path(__file__).resolve().parent.parent / "datasets" / "cassettes"
@@ -150,6 +155,49 @@ class Settings(BaseSettings):
     def runs_dir(self) -> Path:
         """``<data_dir>/runs``."""
         return self.data_dir / "runs"
+
+
+class KeyStoreError(RuntimeError):
+    """The OS keyring cannot store or delete a key (no backend, locked, or no such key)."""
+
+
+def store_key(provider: str, key: str) -> None:
+    """Store a provider's API key in the OS keyring (service ``multicoder``).
+
+    Raises:
+        KeyStoreError: no usable keyring (the message says to use the environment variable).
+
+    """
+    try:
+        keyring.set_password(KEYRING_SERVICE, provider, key.strip())
+    except keyring.errors.KeyringError as exc:
+        raise KeyStoreError(f"the OS keyring is not available ({exc}); set the provider's"
+                            " environment variable instead") from None
+
+
+def delete_key(provider: str) -> None:
+    """Remove a provider's key from the OS keyring.
+
+    Raises:
+        KeyStoreError: no key stored, or no usable keyring.
+
+    """
+    try:
+        keyring.delete_password(KEYRING_SERVICE, provider)
+    except keyring.errors.PasswordDeleteError:
+        raise KeyStoreError(f"no key stored for {provider}") from None
+    except keyring.errors.KeyringError as exc:
+        raise KeyStoreError(f"the OS keyring is not available ({exc})") from None
+
+
+def keyring_backend() -> str | None:
+    """The name of the OS keyring backend in use, or None when there is none."""
+    try:
+        backend = keyring.get_keyring()
+    except keyring.errors.KeyringError:
+        return None
+    module = type(backend).__module__
+    return None if module.endswith((".fail", ".null")) else f"{module}.{type(backend).__name__}"
 
 
 def lookup_key(provider: str, config: ProviderConfig) -> str | None:

@@ -220,3 +220,27 @@ def test_a_red_verdict_ends_the_run_before_any_code(tmp_path):
     assert list((run_dir / "workspace").iterdir()) == []
     assert not any(e["type"] == "node_started" and e["node"] == "coder" for e in events(run_dir))
     shutil.rmtree(run_dir)
+
+
+def test_a_run_with_a_real_provider_records_a_cassette_that_replays_it_offline(tmp_path):
+    cassette = Cassette.load(ROOT / "datasets" / "cassettes" / "notes-sqlite.jsonl")
+    with CassetteServer(cassette, api_key="local-key") as server:
+        env = isolated_env(tmp_path / "live") | {
+            "MULTICODER_PROVIDERS__LOCAL__BASE_URL": server.base_url,
+            "MULTICODER_PROVIDERS__LOCAL__API_KEY_ENV": "LOCAL_KEY", "LOCAL_KEY": "local-key"}
+        models = [a for r in ("planner", "coder", "judge")
+                  for a in ("--model", f"{r}=local:{server.model_ids[0]}")]
+        live = run_cli(["build", "--spec-file", "datasets/tasks/notes-sqlite.md", *models,
+                        "--auto-approve"], env)
+        assert live.returncode == 0, live.stdout[-3000:] + live.stderr[-3000:]
+    live_run = run_dir_of(env, run_id_of(live))
+    recorded = live_run / "cassette.jsonl"
+    assert len(Cassette.load(recorded)) == len(cassette)
+    assert b"local-key" not in recorded.read_bytes()
+
+    offline_env = isolated_env(tmp_path / "offline")
+    replayed = run_cli(["build", "--spec-file", "datasets/tasks/notes-sqlite.md", "--replay",
+                        str(recorded), "--auto-approve"], offline_env)
+    assert replayed.returncode == 0, replayed.stdout[-3000:] + replayed.stderr[-3000:]
+    replay_run = run_dir_of(offline_env, run_id_of(replayed))
+    assert source_tree(replay_run / "workspace") == source_tree(live_run / "workspace")

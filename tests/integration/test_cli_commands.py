@@ -36,3 +36,23 @@ def test_runs_list_and_show_after_a_refused_run(cli_env):
     assert again.returncode == 1 and "refused" in again.stdout  # finished runs stay finished
     cancelled = run_cli(["cancel", run_id], cli_env)
     assert cancelled.returncode == 2 and "already ended (refused)" in cancelled.stderr
+
+
+def test_models_lists_what_a_provider_offers_and_refuses_a_bad_key(cli_env):
+    from agents.cassette import Cassette, Interaction, ResponseRecord
+    from tests.support.openai_server import CassetteServer
+
+    cassette = Cassette([Interaction(key="k", role="judge", model="local:model-a",
+                                     response=ResponseRecord(content="x"))])
+    with CassetteServer(cassette, api_key="good-key", extra_models=["model-b"]) as server:
+        cli_env |= {"MULTICODER_PROVIDERS__LOCAL__BASE_URL": server.base_url,
+                    "MULTICODER_PROVIDERS__LOCAL__API_KEY_ENV": "LOCAL_KEY",
+                    "LOCAL_KEY": "good-key"}
+        listed = run_cli(["models", "local"], cli_env)
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout.split() == ["model-a", "model-b"]
+        cli_env["LOCAL_KEY"] = "bad-key"
+        refused = run_cli(["models", "local"], cli_env)
+        assert refused.returncode == 2 and "refused the API key" in refused.stderr
+    unknown = run_cli(["models", "nowhere"], cli_env)
+    assert unknown.returncode == 2 and "unknown OpenAI-compatible provider" in unknown.stderr

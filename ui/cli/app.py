@@ -16,8 +16,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import keyring
-import keyring.errors
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -28,7 +26,15 @@ from rich.table import Table
 from rich.text import Text
 
 from graph import InputError, Settings
-from graph.settings import KEYRING_SERVICE, config_file, lookup_key
+from graph.settings import (
+    CHECK_TOOLS,
+    KeyStoreError,
+    config_file,
+    delete_key,
+    keyring_backend,
+    lookup_key,
+    store_key,
+)
 
 if TYPE_CHECKING:
     from graph import Engine, RunEvent
@@ -335,14 +341,16 @@ def doctor() -> None:
     table.add_row("settings", "[green]ok[/]" if config_file().is_file() else "[yellow]defaults[/]",
                   str(config_file()))
     table.add_row("data folder", "[green]ok[/]", str(settings.data_dir))
+    table.add_row("check tools", "[green]ok[/]",
+                  "installed into each app's own environment: " + ", ".join(CHECK_TOOLS))
     docker = shutil.which("docker")
+    docker_version = subprocess.run([docker, "--version"], capture_output=True, text=True,
+                                    check=False, timeout=30).stdout.strip() if docker else ""
     table.add_row("docker", "[green]found[/]" if docker else "[yellow]absent[/]",
-                  docker or "sandbox runs locally (not isolated)")
-    try:
-        backend = type(keyring.get_keyring()).__name__
-        table.add_row("keyring", "[green]ok[/]", backend)
-    except keyring.errors.KeyringError as exc:
-        table.add_row("keyring", "[yellow]unavailable[/]", str(exc))
+                  docker_version or "the sandbox runs locally (not isolated)")
+    backend = keyring_backend()
+    table.add_row("keyring", "[green]ok[/]" if backend else "[yellow]unavailable[/]",
+                  backend or "keys only from environment variables")
     for name, provider in settings.providers.items():
         if provider.kind == "replay":
             table.add_row(f"provider {name}", "[green]ok[/]",
@@ -364,10 +372,9 @@ def keys_set(provider: Annotated[str, typer.Argument(help="Provider name, e.g. o
     """Store a provider's API key in the OS keyring (asked without echo)."""
     key = typer.prompt(f"API key for {provider}", hide_input=True)
     try:
-        keyring.set_password(KEYRING_SERVICE, provider, key.strip())
-    except keyring.errors.KeyringError as exc:
-        raise fail(f"the OS keyring is not available ({exc}); set the environment variable"
-                   " instead") from None
+        store_key(provider, key)
+    except KeyStoreError as exc:
+        raise fail(str(exc)) from None
     out.print(f"key for {provider} stored in the OS keyring")
 
 
@@ -375,11 +382,9 @@ def keys_set(provider: Annotated[str, typer.Argument(help="Provider name, e.g. o
 def keys_delete(provider: Annotated[str, typer.Argument(help="Provider name")]) -> None:
     """Remove a provider's key from the OS keyring."""
     try:
-        keyring.delete_password(KEYRING_SERVICE, provider)
-    except keyring.errors.PasswordDeleteError:
-        raise fail(f"no key stored for {provider}") from None
-    except keyring.errors.KeyringError as exc:
-        raise fail(f"the OS keyring is not available ({exc})") from None
+        delete_key(provider)
+    except KeyStoreError as exc:
+        raise fail(str(exc)) from None
     out.print(f"key for {provider} deleted")
 
 
@@ -387,23 +392,10 @@ def keys_delete(provider: Annotated[str, typer.Argument(help="Provider name")]) 
 def models(provider: Annotated[str, typer.Argument(help="Provider name, e.g. openai")]) -> None:
     """List the models a provider offers (proves the key works)."""
     engine = load_engine()
-    config = engine.settings.providers.get(provider)
-    if config is None or config.kind != "openai":
-        raise fail(f"unknown OpenAI-compatible provider '{provider}'"
-                   f" (known: {', '.join(sorted(engine.settings.providers))})")
-    import openai
-
-    key = lookup_key(provider, config)
-    if config.needs_key and not key:
-        raise fail(f"no API key for {provider}: set {config.api_key_env}")
-    client = openai.OpenAI(base_url=config.base_url, api_key=key or "not-needed",
-                           timeout=config.timeout_s, max_retries=config.max_retries)
     try:
-        names = sorted(m.id for m in client.models.list())
-    except openai.AuthenticationError:
-        raise fail(f"{provider} refused the key (HTTP 401); check {config.api_key_env}") from None
-    except openai.APIError as exc:
-        raise fail(f"{provider}: {exc}", EXIT_ERROR) from None
+        names = engine.provider_models(provider)
+    except InputError as exc:
+        raise fail(str(exc)) from None
     out.print("\n".join(names))
 
 
