@@ -296,7 +296,7 @@ class RunRecord:
     # -- events.jsonl -----------------------------------------------------------------------
 
     def event(self, type: str, **data: Any) -> None:
-        """Append one event line to events.jsonl, redacted, flushed and fsync'd.
+        """Append one event line to events.jsonl (redacted, flushed, fsync'd) and log it.
 
         The line is ``{"ts": ISO-8601 UTC, "seq": n, "type": type, **data}``; ``seq`` counts
         from 1 and continues after the run is reopened (it is read back from the file). A field
@@ -317,6 +317,9 @@ class RunRecord:
             line = json.dumps(self.redactor.redact_obj(payload), ensure_ascii=False,
                               default=self._redacted_str)
             self._append(self.events_path, line + "\n", close_torn_line=True)
+        # program.log gets every event too, so it reads as the detailed story of the run
+        details = " ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, "", [], {}))
+        self.logger.info("%s %s", type, details[:2000])
 
     def iter_events(self) -> Iterator[dict[str, Any]]:
         """The events written so far, in order; torn or unreadable lines are skipped.
