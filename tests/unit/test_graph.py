@@ -96,11 +96,23 @@ def fake_package(context, dist_dir, timeout_s):
     return artifact, CheckResult(check="packaged-run", passed=True)
 
 
+OPEN_RECORDS = []
+
+
+@pytest.fixture(autouse=True)
+def close_records():
+    """Run records hold a handler on a logger shared by run id: close them after each test."""
+    yield
+    while OPEN_RECORDS:
+        OPEN_RECORDS.pop().close()
+
+
 def make(tmp_path, items, checks, max_rounds=3):
     cassettes = tmp_path / "cassettes"
     cassettes.mkdir()
     (cassettes / "t.jsonl").write_text("\n".join(i.model_dump_json() for i in items))
     record = RunRecord.create(tmp_path / "runs", "run-1", Redactor())
+    OPEN_RECORDS.append(record)
     providers = {"replay": ProviderConfig(kind="replay", needs_key=False, cassette_dir=cassettes)}
     selector = ModelSelector(roles={r: [ModelRef.parse("replay:t")]
                                     for r in ("planner", "coder", "judge")},

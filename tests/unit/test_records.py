@@ -232,7 +232,9 @@ def test_logger_lines_are_not_doubled_by_two_open_records(tmp_path: Path,
     second.close()  # idempotent
     lines = first.program_log.read_text("utf-8").splitlines()
     assert [line.split(" INFO ")[1] for line in lines] == ["one", "two", "three"]
-    assert not logging.getLogger("multicoder.run.run-1").handlers
+    left = [h for h in logging.getLogger("multicoder.run.run-1").handlers
+            if type(h).__module__.startswith("memory.")]  # pytest may add capture handlers
+    assert left == []
 
 
 # -- chat.md ----------------------------------------------------------------------------------
