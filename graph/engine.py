@@ -36,11 +36,12 @@ from agents.state import RunState
 from agents.structured import AnswerFormatError
 from graph.builder import build_graph
 from graph.errors import InputError
+from graph.history import RunHistory
 from graph.settings import Settings, lookup_key
 from memory.records import RunNotFound, RunRecord
 from memory.redaction import Redactor
 from memory.retention import apply_retention
-from memory.run_index import RunIndex, RunRow
+from memory.run_index import RunRow
 from tools.actions import Policy, default_registry
 from tools.appenv import AppEnvironment
 from tools.sandbox.local import LocalSandbox
@@ -88,7 +89,8 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         settings.runs_dir.mkdir(parents=True, exist_ok=True)
-        self.index = RunIndex(settings.data_dir / "runs.sqlite")
+        self.history = RunHistory(settings)
+        self.index = self.history.index
         self.redactor = Redactor.from_environment()
         connection = sqlite3.connect(settings.data_dir / "checkpoints.sqlite",
                                      check_same_thread=False)
@@ -333,20 +335,17 @@ class Engine:
         (Path(run.run_dir) / "CANCEL").touch()
 
     def get_run(self, run_id: str) -> RunRow:
-        """The index row of a run.
+        """The index row of a run (see :meth:`RunHistory.get`).
 
         Raises:
             InputError: no such run.
 
         """
-        try:
-            return self.index.get(run_id)
-        except RunNotFound:
-            raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
+        return self.history.get(run_id)
 
     def list_runs(self, limit: int = 50) -> list[RunRow]:
         """Runs, newest first."""
-        return self.index.list(limit=limit)
+        return self.history.list(limit)
 
     def state(self, run_id: str) -> dict[str, Any]:
         """The run's latest graph state values (empty before it started)."""

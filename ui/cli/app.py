@@ -25,7 +25,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from graph import InputError, Settings
+from graph import InputError, RunHistory, Settings
 from graph.settings import (
     CHECK_TOOLS,
     KeyStoreError,
@@ -298,7 +298,11 @@ def runs_list(limit: Annotated[int, typer.Option(help="How many")] = 20) -> None
     table.add_column("status", no_wrap=True, min_width=9)
     table.add_column("created", no_wrap=True, min_width=16)
     table.add_column("task", min_width=10)
-    for run in load_engine().list_runs(limit):
+    try:
+        history = RunHistory(Settings())
+    except ValidationError as exc:
+        raise fail(f"invalid settings: {exc.errors()[0]['msg']}") from None
+    for run in history.list(limit):
         table.add_row(run.run_id, run.status, run.created_at[:16].replace("T", " "),
                       Text(run.task.splitlines()[0][:60], no_wrap=True, overflow="ellipsis"))
     out.print(table)
