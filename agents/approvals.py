@@ -3,7 +3,8 @@
 Each node pauses the graph with LangGraph's ``interrupt()`` carrying a typed payload
 (kind, summary, options, details) and resumes with a decision dict (see
 :data:`agents.state.Decision`). Code before ``interrupt()`` runs again on resume, so these
-nodes only read state before it.
+nodes only read state before it, and the engine (not these nodes) records each decision
+once, when it arrives.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
 
-from agents.context import Context, emit, services_of
+from agents.context import Context, services_of
 from agents.planner import check_plan
 from agents.schemas import Plan, SafetyVerdict, Spec
 from agents.state import RunState
@@ -54,10 +55,6 @@ def _ask(runtime: Runtime[Context], payload: InterruptPayload) -> HumanDecision:
             payload = payload.model_copy(
                 update={"error": f"'{decision.action}' is not one of {payload.options}"})
             continue
-        services = services_of(runtime)
-        services.record.chat("person", decision.model_dump_json(exclude_defaults=True),
-                             kind="decision", title=payload.kind)
-        emit(runtime, "decision", interrupt=payload.kind, **decision.model_dump())
         return decision
 
 

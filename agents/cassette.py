@@ -22,6 +22,7 @@ Secrets never enter a cassette: the recorder runs every line through a redactor 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -166,5 +167,12 @@ class CassetteRecorder:
             usage=usage,
         )
         line = self._redact(item.model_dump_json(exclude_none=True))
-        with self._lock, self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        with self._lock, self.path.open("a+b") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell():  # a line torn by a crash is closed, so this one stays whole
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    handle.write(b"\n")
+            handle.write(line.encode("utf-8") + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())

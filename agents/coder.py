@@ -17,10 +17,10 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.runtime import Runtime
 
-from agents.context import Context, Services, emit, services_of
+from agents.context import Context, Services, emit, services_of, stop_if_cancelled
 from agents.schemas import Plan, Spec
 from agents.state import RunState
-from agents.structured import call_model, prompt
+from agents.structured import answer_text, call_model, prompt
 from tools.actions import ActionCall, ActionContext, ActionExecutor, ActionResult
 from tools.checks.base import Finding
 
@@ -140,12 +140,12 @@ def coder(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     loops = LoopDetector()
     summary = ""
     for turn in range(services.limits.max_coder_turns):
-        services_of(runtime)  # raises RunCancelled between turns when asked to stop
+        stop_if_cancelled(runtime)
         answer = call_model(runtime, "coder", messages, key=f"coder/{round_}/{turn}",
                             speaker="coder", tools=tools)
         messages.append(answer)
         if not answer.tool_calls:
-            summary = answer.text if hasattr(answer, "text") else str(answer.content)
+            summary = answer_text(answer)
             break
         loop = None
         for tool_call in answer.tool_calls:

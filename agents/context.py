@@ -97,15 +97,22 @@ def services_of(runtime: Runtime[Context]) -> Services:
 
     Raises:
         RuntimeError: the graph was started without services (a wiring bug).
-        RunCancelled: the person asked to cancel.
 
     """
     context = runtime.context
     if context is None or context.services is None:
         raise RuntimeError("the graph was run without services in its context")
-    if context.services.cancelled():
-        raise RunCancelled("cancelled by the person")
     return context.services
+
+
+def stop_if_cancelled(runtime: Runtime[Context]) -> None:
+    """Raise :class:`RunCancelled` when the person asked to cancel.
+
+    Called where stopping loses no finished work: before a node starts and between the
+    coder's turns. The run stays resumable from that point.
+    """
+    if services_of(runtime).cancelled():
+        raise RunCancelled("cancelled by the person")
 
 
 def emit(runtime: Runtime[Context], kind: str, **data: Any) -> None:

@@ -22,7 +22,10 @@ def usage_by_model(cassette: Path) -> dict[str, dict[str, int]]:
     for line in cassette.read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
-        item = Interaction.model_validate_json(line)
+        try:
+            item = Interaction.model_validate_json(line)
+        except ValueError:  # a line torn by a crash: its usage is lost, the report is not
+            continue
         entry = totals.setdefault(item.model or item.role, {"calls": 0, "input_tokens": 0,
                                                             "output_tokens": 0})
         entry["calls"] += 1

@@ -40,6 +40,11 @@ def prompt(name: str, **values: str) -> str:
     return Template(text).substitute(values)
 
 
+def answer_text(message: AIMessage) -> str:
+    """The text of a model's answer (content blocks joined; tool calls left out)."""
+    return message.text
+
+
 def parse_answer(message: AIMessage, schema: type[T]) -> T:
     """Parse a model's text answer into ``schema``.
 
@@ -49,7 +54,7 @@ def parse_answer(message: AIMessage, schema: type[T]) -> T:
         AnswerFormatError: no JSON object, or it does not validate (message says why).
 
     """
-    text = message.text if hasattr(message, "text") else str(message.content)
+    text = answer_text(message)
     candidates = [m.group(1) for m in _FENCE.finditer(text)] + [text]
     start, end = text.find("{"), text.rfind("}")
     if 0 <= start < end:
@@ -93,7 +98,7 @@ def call_model(runtime: Runtime[Context], role: str, messages: list[BaseMessage]
     """
     services = services_of(runtime)
     answer = services.models.invoke(role, messages, key=key, tools=tools)
-    text = answer.text if hasattr(answer, "text") else str(answer.content)
+    text = answer_text(answer)
     if text.strip():
         services.record.chat(speaker, text)
     for call in answer.tool_calls:

@@ -22,7 +22,7 @@ from langgraph.runtime import Runtime
 
 from agents.approvals import approve_plan, ask_human, confirm_start
 from agents.coder import coder
-from agents.context import Context, Services, emit
+from agents.context import Context, Services, emit, stop_if_cancelled
 from agents.packager import packager
 from agents.paranoid_tester import paranoid_tester
 from agents.planner import planner
@@ -98,6 +98,7 @@ def _wrap(name: str, node: Node, factory: ServicesFactory | None) -> Node:
                 runtime.execution_info.thread_id if runtime.execution_info else None) or "studio"
             services = factory(run_id, state)
             runtime = runtime.override(context=Context(run_id=run_id, services=services))
+        stop_if_cancelled(runtime)
         emit(runtime, "node_started", node=name)
         started = time.monotonic()
         update = node(state, runtime)  # an interrupt raises here: the node has not finished

@@ -7,6 +7,7 @@ checkpointer, so a run killed at any point resumes from its last finished node.
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import sqlite3
@@ -14,9 +15,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import openai
+from filelock import FileLock, Timeout
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
@@ -47,7 +49,10 @@ from tools.appenv import AppEnvironment
 from tools.sandbox.local import LocalSandbox
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
-FINAL_STATUSES = ("done", "failed", "refused", "rejected", "stopped", "cancelled")
+RUN_LOCK = ".lock"
+CANCEL_FLAG = "CANCEL"
+#: A run in one of these has ended for good; failed and cancelled runs can still be resumed.
+ENDED_STATUSES = ("done", "refused", "rejected", "stopped")
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class Engine:
         connection.execute("PRAGMA journal_mode=WAL")
         self.checkpointer = SqliteSaver(connection)
         self.graph = build_graph().compile(checkpointer=self.checkpointer)
+        self._log_records: list[RunRecord] = []
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -160,6 +166,12 @@ class Engine:
         self.check_models(roles)
         self._apply_retention()
         run_id = new_run_id()
+        self._create_run(run_id, task, roles, attachments)
+        return run_id
+
+    def _create_run(self, run_id: str, task: str, roles: Mapping[str, Sequence[ModelRef]],
+                    attachments: Sequence[Path] = ()) -> None:
+        """Create the run folder, copy the attachments, write ``run.json``, add the index row."""
         record = RunRecord.create(self.settings.runs_dir, run_id, self.redactor)
         names = []
         for path in attachments:
@@ -167,30 +179,38 @@ class Engine:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
             names.append(f"inputs/{path.name}")
-        models_used = {r: [str(m) for m in refs] for r, refs in roles.items()}
-        config = RunConfig(task=task, models=models_used,
-                           attachments=names, created_at=datetime.now(UTC).isoformat())
+        models = {role: [str(m) for m in refs] for role, refs in roles.items()}
+        config = RunConfig(task=task, models=models, attachments=names,
+                           created_at=datetime.now(UTC).isoformat())
         record.write_json("run.json", config.model_dump())
         record.event("run_created", task=task, models=config.models)
         record.close()
         self.index.add(run_id, task, str(record.run_dir), status="created")
-        return run_id
 
     def adopt(self, run_id: str, task: str) -> None:
         """Create the records of a run whose thread was started elsewhere (LangGraph Studio).
 
         Does nothing when the run exists. Models come from the settings.
         """
-        if (self.settings.runs_dir / run_id).exists():
-            return
-        roles = self.model_roles()
-        record = RunRecord.create(self.settings.runs_dir, run_id, self.redactor)
-        models_used = {r: [str(m) for m in refs] for r, refs in roles.items()}
-        config = RunConfig(task=task, models=models_used,
-                           created_at=datetime.now(UTC).isoformat())
-        record.write_json("run.json", config.model_dump())
-        record.close()
-        self.index.add(run_id, task, str(record.run_dir), status="running")
+        if not (self.settings.runs_dir / run_id).exists():
+            self._create_run(run_id, task, self.model_roles())
+
+    def _run_config(self, record: RunRecord) -> RunConfig:
+        return RunConfig.model_validate_json((record.run_dir / "run.json").read_text("utf-8"))
+
+    def attach_log(self, run_id: str, stream: IO[str]) -> None:
+        """Copy the run's program.log lines to ``stream`` as well (the CLI's ``--verbose``).
+
+        Raises:
+            InputError: no such run.
+
+        """
+        try:
+            record = RunRecord.open(self.settings.runs_dir, run_id, self.redactor)
+        except RunNotFound:
+            raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
+        record.attach_stream(stream)
+        self._log_records.append(record)  # the copy lasts as long as this record stays open
 
     # -- running ----------------------------------------------------------------------------
 
@@ -205,8 +225,7 @@ class Engine:
             record = RunRecord.open(self.settings.runs_dir, run_id, self.redactor)
         except RunNotFound:
             raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
-        config = RunConfig.model_validate_json((record.run_dir / "run.json").read_text("utf-8"))
-        roles = self.model_roles(config.models)
+        roles = self.model_roles(self._run_config(record).models)
         for refs in roles.values():
             for ref in refs:
                 provider = self.settings.providers.get(ref.provider)
@@ -223,7 +242,7 @@ class Engine:
             recorder=CassetteRecorder(record.run_dir / "cassette.jsonl", self.redactor),
             on_event=on_model_event)
         sandbox = LocalSandbox(record.workspace)
-        cancel_flag = record.run_dir / "CANCEL"
+        cancel_flag = record.run_dir / CANCEL_FLAG
         return Services(
             record=record, models=models, sandbox=sandbox,
             environment=AppEnvironment(record.workspace, sandbox),
@@ -234,25 +253,48 @@ class Engine:
                ) -> Iterator[RunEvent]:
         """Run (or continue) a run until it waits for a person or ends, yielding its events.
 
+        One process at a time drives a run: a lock file in the run folder is held while this
+        generator runs.
+
         Args:
             run_id: the run.
             decision: the answer to the pending interrupt, if the run waits for one.
 
         Raises:
-            InputError: no such run.
+            InputError: no such run, or another process is running it now.
 
         """
         services = self.services(run_id)
         record = services.record
-        (record.run_dir / "CANCEL").unlink(missing_ok=True)
+        lock = FileLock(record.run_dir / RUN_LOCK, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            record.close()
+            raise InputError(f"run '{run_id}' is being run by another process right now"
+                             " (`multicoder cancel` stops it)") from None
+        try:
+            yield from self._stream_locked(run_id, services, decision)
+        finally:
+            record.close()
+            lock.release()
+
+    def _stream_locked(self, run_id: str, services: Services,
+                       decision: Mapping[str, Any] | None) -> Iterator[RunEvent]:
+        record = services.record
+        (record.run_dir / CANCEL_FLAG).unlink(missing_ok=True)
         config: RunnableConfig = {"configurable": {"thread_id": run_id}}
         snapshot = self.graph.get_state(config)
         payload: Any
         if decision is not None:
+            asked = snapshot.interrupts[0].value if snapshot.interrupts else {}
+            kind = str(asked.get("kind", "question")) if isinstance(asked, Mapping) else "question"
+            record.chat("person", json.dumps(dict(decision), ensure_ascii=False),
+                        kind="decision", title=kind)
+            record.event("decision", interrupt=kind, **dict(decision))
             payload = Command(resume=dict(decision))
         elif snapshot.created_at is None:
-            run_config = RunConfig.model_validate_json(
-                (record.run_dir / "run.json").read_text("utf-8"))
+            run_config = self._run_config(record)
             initial: RunState = {"run_id": run_id, "task": run_config.task, "task_revision": 0,
                                  "attachments": run_config.attachments, "round": 0,
                                  "rounds_allowed": self.settings.limits.max_repair_rounds,
@@ -261,13 +303,14 @@ class Engine:
         elif snapshot.interrupts:
             yield self._interrupt_event(run_id, snapshot.interrupts[0].value, record)
             return
-        elif snapshot.next:
+        elif snapshot.next or snapshot.tasks:
+            # tasks without next: a node finished but the process died before the checkpoint
             payload = None
             record.event("run_resumed", next=list(snapshot.next))
         else:
             yield self._finished_event(run_id, snapshot.values)
             return
-        self.index.update(run_id, status="running")
+        self.index.update(run_id, status="running", error=None)
         try:
             for mode, chunk in self.graph.stream(
                     payload, config, context=Context(run_id=run_id, services=services),
@@ -275,7 +318,6 @@ class Engine:
                 if mode == "custom" and isinstance(chunk, Mapping):
                     yield RunEvent(run_id, "progress", dict(chunk))
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
-                    self.index.update(run_id, status="waiting")
                     yield self._interrupt_event(run_id, chunk["__interrupt__"][0].value, record)
                     return
         except KeyboardInterrupt:
@@ -295,8 +337,6 @@ class Engine:
             record.logger.exception("internal error")
             yield self._failed(run_id, record, f"internal error: {type(exc).__name__}: {exc}")
             return
-        finally:
-            record.close()
         yield self._finished_event(run_id, self.graph.get_state(config).values)
 
     def _failed(self, run_id: str, record: RunRecord, error: str) -> RunEvent:
@@ -323,16 +363,28 @@ class Engine:
     # -- control and history ----------------------------------------------------------------
 
     def cancel(self, run_id: str) -> None:
-        """Ask a running run to stop at its next step (it stays resumable).
+        """Stop a run: a running one at its next step, a paused or failed one at once.
+
+        Either way it stays resumable.
 
         Raises:
             InputError: no such run, or it has already ended.
 
         """
         run = self.get_run(run_id)
-        if run.status in ("done", "refused", "rejected", "stopped"):
+        if run.status in ENDED_STATUSES:
             raise InputError(f"run '{run_id}' has already ended ({run.status})")
-        (Path(run.run_dir) / "CANCEL").touch()
+        run_dir = Path(run.run_dir)
+        lock = FileLock(run_dir / RUN_LOCK, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:  # a process is running it: it stops at its next step
+            (run_dir / CANCEL_FLAG).touch()
+            return
+        try:
+            self.index.update(run_id, status="cancelled", error="cancelled by the person")
+        finally:
+            lock.release()
 
     def get_run(self, run_id: str) -> RunRow:
         """The index row of a run (see :meth:`RunHistory.get`).
@@ -392,6 +444,8 @@ class Engine:
             raise InputError(f"provider '{provider}' does not list its models") from None
 
     def _apply_retention(self) -> None:
-        apply_retention(self.index, self.settings.runs_dir,
-                        keep_days=self.settings.retention_days,
-                        keep_last=self.settings.retention_keep_last)
+        removed = apply_retention(self.index, self.settings.runs_dir,
+                                  keep_days=self.settings.retention_days,
+                                  keep_last=self.settings.retention_keep_last)
+        for run_id in removed:  # their checkpoints go too, so the database stays small
+            self.checkpointer.delete_thread(run_id)

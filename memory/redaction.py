@@ -53,6 +53,8 @@ DEFAULT_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(
         rf"\b[Bb]earer\s+(?P<secret>(?={_B64URL_CHARS}*\d|{_B64URL_CHARS}{{20}}){_B64URL_CHARS}{{8,}}=*)"
     ),
+    # The password of credentials in a URL (https://user:password@host/ of a private index).
+    re.compile(r"://[^/\s:@]+:(?P<secret>[^@/\s]+)@"),
 )
 """Patterns hidden by default. A pattern with a group named ``secret`` hides only that group."""
 

@@ -49,6 +49,11 @@ MARKER_NAME = ".multicoder-deps.json"
 #: TLS-inspecting proxy.
 PASSED_THROUGH = ("SSL_CERT_FILE", "UV_NATIVE_TLS")
 
+#: Package-index settings (they may carry credentials): given to uv's installs only, never to
+#: the generated application, its tests or PyInstaller.
+INDEX_SETTINGS = ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_INDEX",
+                  "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS")
+
 #: The running interpreter's ``major.minor``: the default Python of an app environment.
 RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -256,7 +261,8 @@ class AppEnvironment(CommandEnvironment):
 
     def _run_uv(self, argv: list[str], timeout_s: float, what: str) -> CommandResult:
         try:
-            result = self.sandbox.run(argv, cwd=self.workspace, env=self.variables(),
+            index = {name: os.environ[name] for name in INDEX_SETTINGS if name in os.environ}
+            result = self.sandbox.run(argv, cwd=self.workspace, env=self.variables() | index,
                                       timeout_s=timeout_s, max_output_bytes=1_000_000)
         except SandboxError as exc:
             raise AppEnvironmentError(f"{what} could not start: {exc}") from exc

@@ -244,3 +244,28 @@ def test_a_run_with_a_real_provider_records_a_cassette_that_replays_it_offline(t
     assert replayed.returncode == 0, replayed.stdout[-3000:] + replayed.stderr[-3000:]
     replay_run = run_dir_of(offline_env, run_id_of(replayed))
     assert source_tree(replay_run / "workspace") == source_tree(live_run / "workspace")
+
+
+def test_ctrl_c_cancels_at_the_next_step_and_resume_finishes(tmp_path):
+    env = isolated_env(tmp_path)
+    args = [sys.executable, "-m", "ui.cli", "build", "--spec-file",
+            "datasets/tasks/notes-sqlite.md", "--replay", "notes-sqlite", "--auto-approve"]
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    runs = Path(env["MULTICODER_DATA_DIR"]) / "runs"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = list(runs.glob("*/events.jsonl")) if runs.exists() else []
+        if found and any(e["type"] == "tool_call" for e in events(found[0].parent)):
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 3, stdout[-3000:] + stderr[-3000:]
+    assert "cancelling at the next step" in stderr and "multicoder resume" in stderr
+    run_id = run_id_of(subprocess.CompletedProcess(args, 3, stdout, stderr))
+    assert "cancelled" in run_cli(["runs", "list"], env).stdout
+    result = run_cli(["resume", run_id], env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    finished = [e["node"] for e in events(run_dir_of(env, run_id)) if e["type"] == "node_finished"]
+    assert finished.count("planner") == 1 and finished[-1] == "reporter"

@@ -91,3 +91,10 @@ def test_an_invalid_settings_file(cli_env, tmp_path):
 def test_unknown_run_for_resume(cli_env):
     result = run_cli(["resume", "20990101-000000-abcdef"], cli_env)
     assert_clean_failure(result, cli_env, "no run '20990101-000000-abcdef'")
+
+
+def test_a_settings_file_that_is_not_toml(cli_env, tmp_path):
+    (tmp_path / "settings.toml").write_text("[models\ncoder = \n", encoding="utf-8")
+    for command in (["build", "a timer"], ["runs", "list"], ["doctor"]):
+        result = run_cli(command, cli_env)
+        assert_clean_failure(result, cli_env, "cannot read the settings file")

@@ -364,3 +364,9 @@ def test_reports_are_written_atomically_inside_the_folder(record: RunRecord) -> 
     for bad in ["../outside.txt", "/etc/passwd", "", "."]:
         with pytest.raises(ValueError, match="inside the run folder"):
             record.write_text(bad, "x")
+
+
+def test_credentials_in_a_package_index_url_are_hidden() -> None:
+    redactor = Redactor()
+    text = redactor("installing from https://alice:s3cr3t-t0ken@pypi.corp.example/simple")
+    assert "s3cr3t-t0ken" not in text and "alice" in text and "pypi.corp.example" in text

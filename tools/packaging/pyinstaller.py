@@ -69,7 +69,9 @@ def pyinstaller_argv(ctx: CheckContext, dist_dir: Path) -> list[str]:
     if contract.icon:
         argv += ["--icon", str(workspace / contract.icon)]
     if contract.gui and contract.smoke_args is None:
-        argv.append("--windowed")
+        # Without a console, a crash at start would wait in a traceback dialog and pass for
+        # "stays up": make it exit instead, so the packaged run catches it.
+        argv += ["--windowed", "--disable-windowed-traceback"]
     argv += ["--distpath", str(dist_dir), "--workpath", str(workspace / "build"),
              "--specpath", str(workspace / "build"), str(workspace / contract.entry)]
     return argv

@@ -8,12 +8,15 @@ is saved (``multicoder resume RUN_ID`` continues it); 4 the run waits for a deci
 
 from __future__ import annotations
 
-import logging
 import platform
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -57,21 +60,33 @@ CHECK_MARK = {True: "[green]✓[/]", False: "[red]✗[/]"}
 
 def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
     """Print one clear line on stderr and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {escape(message)}")
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code)
 
 
-def load_engine() -> Engine:
-    """Settings + engine, with configuration errors turned into one line (exit 2)."""
-    from graph import Engine
-
+def load_settings() -> Settings:
+    """The settings, with any problem in them turned into one line (exit 2)."""
     try:
-        return Engine(Settings())
+        return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise fail(f"invalid setting {where}: {first['msg']} (file {config_file()} or"
                    f" MULTICODER_* variables)") from None
+    except (ValueError, OSError) as exc:  # TOML syntax, a BOM, an unreadable file
+        raise fail(f"cannot read the settings file {config_file()}: {exc}"
+                   " (check the TOML syntax; save it as UTF-8 without BOM)") from None
+
+
+def load_engine() -> Engine:
+    """Settings + engine, with configuration or data-folder errors as one line (exit 2)."""
+    from graph import Engine
+
+    settings = load_settings()
+    try:
+        return Engine(settings)
+    except Exception as exc:  # the interface boundary: any start-up failure is one sentence
+        raise fail(f"cannot open the data folder {settings.data_dir}: {exc}") from None
 
 
 def parse_models(values: list[str] | None) -> dict[str, list[str]]:
@@ -135,6 +150,13 @@ def ask_decision(payload: dict[str, Any], auto_approve: bool) -> dict[str, Any] 
         return {"action": choice}
     if not sys.stdin.isatty():
         return None
+    try:
+        return _prompt_decision(kind, options)
+    except typer.Abort:  # Ctrl+C or end of input at the prompt: the run keeps waiting
+        return None
+
+
+def _prompt_decision(kind: str, options: list[str]) -> dict[str, Any]:
     choice = typer.prompt(f"Answer ({'/'.join(options)})", default=options[0])
     while choice not in options:
         choice = typer.prompt(f"Please answer one of {'/'.join(options)}", default=options[0])
@@ -144,9 +166,35 @@ def ask_decision(payload: dict[str, Any], auto_approve: bool) -> dict[str, Any] 
     elif choice == "edit" and kind == "confirm_start":
         decision["content"] = typer.prompt("The new request")
     elif choice == "edit":
-        path = Path(typer.prompt("Path of a JSON file with the edited plan"))
-        decision["content"] = path.read_text(encoding="utf-8") if path.is_file() else ""
+        while "content" not in decision:
+            path = Path(typer.prompt("Path of a JSON file with the edited plan"))
+            try:
+                decision["content"] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                err.print(f"[yellow]cannot read {escape(str(path))}: {escape(str(exc))}[/]")
     return decision
+
+
+@contextmanager
+def cancel_on_ctrl_c(engine: Engine, run_id: str) -> Iterator[None]:
+    """First Ctrl+C: cancel the run at its next step (work done so far is kept).
+
+    A second Ctrl+C stops at once (KeyboardInterrupt). The previous handler is restored after.
+    """
+    pressed: list[bool] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if pressed:
+            raise KeyboardInterrupt
+        pressed.append(True)
+        err.print("\n[yellow]cancelling at the next step (Ctrl+C again to stop now)…[/]")
+        engine.cancel(run_id)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def drive(engine: Engine, run_id: str, *, auto_approve: bool, out_dir: Path | None) -> int:
@@ -156,18 +204,20 @@ def drive(engine: Engine, run_id: str, *, auto_approve: bool, out_dir: Path | No
     while True:
         pending: RunEvent | None = None
         try:
-            for event in engine.stream(run_id, decision):
-                if event.kind == "progress":
-                    if event.data.get("type") == "node_started" and \
+            with cancel_on_ctrl_c(engine, run_id):
+                for event in engine.stream(run_id, decision):
+                    if event.kind != "progress":
+                        pending = event
+                    elif event.data.get("type") == "node_started" and \
                             event.data.get("node") == resumed_node:
                         resumed_node = None
-                        continue
-                    show_progress(event.data)
-                else:
-                    pending = event
+                    else:
+                        show_progress(event.data)
         except KeyboardInterrupt:
             err.print(f"\ninterrupted; the run is saved: multicoder resume {run_id}")
             return 130
+        except InputError as exc:
+            raise fail(str(exc)) from None
         decision = None
         if pending is None:
             return EXIT_ERROR
@@ -275,8 +325,7 @@ def resume(
 
 def _verbose(engine: Engine, run_id: str, verbose: bool) -> None:
     if verbose:
-        logging.getLogger(f"multicoder.run.{run_id}").setLevel(logging.DEBUG)
-        engine.services(run_id).record.attach_stream(sys.stderr)
+        engine.attach_log(run_id, sys.stderr)
 
 
 @app.command()
@@ -298,10 +347,7 @@ def runs_list(limit: Annotated[int, typer.Option(help="How many")] = 20) -> None
     table.add_column("status", no_wrap=True, min_width=9)
     table.add_column("created", no_wrap=True, min_width=16)
     table.add_column("task", min_width=10)
-    try:
-        history = RunHistory(Settings())
-    except ValidationError as exc:
-        raise fail(f"invalid settings: {exc.errors()[0]['msg']}") from None
+    history = RunHistory(load_settings())
     for run in history.list(limit):
         table.add_row(run.run_id, run.status, run.created_at[:16].replace("T", " "),
                       Text(run.task.splitlines()[0][:60], no_wrap=True, overflow="ellipsis"))
@@ -329,10 +375,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run")]) -> None:
 @app.command()
 def doctor() -> None:
     """Check what MultiCoder needs: tools and their versions, settings, providers and keys."""
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        raise fail(f"invalid settings: {exc.errors()[0]['msg']}") from None
+    settings = load_settings()
     table = Table("component", "state", "detail")
     table.add_row("python", "[green]ok[/]", f"{platform.python_version()} ({sys.executable})")
     table.add_row("platform", "[green]ok[/]", platform.platform())
@@ -405,6 +448,10 @@ def models(provider: Annotated[str, typer.Argument(help="Provider name, e.g. ope
 
 def main() -> None:
     """Console-script entry point."""
+    for stream in (sys.stdout, sys.stderr):  # a redirected Windows console may lack "▶" or "✓"
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
     app()
 
 
