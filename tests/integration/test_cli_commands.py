@@ -18,7 +18,7 @@ def test_doctor_reports_tools_providers_and_what_to_set(cli_env):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "uv" in out and "python" in out
-    assert "provider openai" in out and "set OPENAI_API_KEY" in out
+    assert "provider openai" in out and "set OPENAI_API_KEY" in out and "warning" in out
     assert "provider replay" in out
     assert "role planner" in out
 

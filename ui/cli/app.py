@@ -8,10 +8,7 @@ is saved (``multicoder resume RUN_ID`` continues it); 4 the run waits for a deci
 
 from __future__ import annotations
 
-import platform
-import shutil
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,15 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from graph import InputError, RunHistory, Settings
-from graph.settings import (
-    CHECK_TOOLS,
-    KeyStoreError,
-    config_file,
-    delete_key,
-    keyring_backend,
-    lookup_key,
-    store_key,
-)
+from graph.settings import KeyStoreError, config_file, delete_key, store_key
 
 if TYPE_CHECKING:
     from graph import Engine, RunEvent
@@ -375,42 +364,12 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run")]) -> None:
 @app.command()
 def doctor() -> None:
     """Check what MultiCoder needs: tools and their versions, settings, providers and keys."""
-    settings = load_settings()
-    table = Table("component", "state", "detail")
-    table.add_row("python", "[green]ok[/]", f"{platform.python_version()} ({sys.executable})")
-    table.add_row("platform", "[green]ok[/]", platform.platform())
-    import uv
+    from graph.diagnostics import diagnose
 
-    uv_bin = uv.find_uv_bin()
-    version = subprocess.run([uv_bin, "--version"], capture_output=True, text=True,
-                             check=False, timeout=30).stdout.strip()
-    table.add_row("uv", "[green]ok[/]", version or uv_bin)
-    table.add_row("settings", "[green]ok[/]" if config_file().is_file() else "[yellow]defaults[/]",
-                  str(config_file()))
-    table.add_row("data folder", "[green]ok[/]", str(settings.data_dir))
-    table.add_row("check tools", "[green]ok[/]",
-                  "installed into each app's own environment: " + ", ".join(CHECK_TOOLS))
-    docker = shutil.which("docker")
-    docker_version = subprocess.run([docker, "--version"], capture_output=True, text=True,
-                                    check=False, timeout=30).stdout.strip() if docker else ""
-    table.add_row("docker", "[green]found[/]" if docker else "[yellow]absent[/]",
-                  docker_version or "the sandbox runs locally (not isolated)")
-    backend = keyring_backend()
-    table.add_row("keyring", "[green]ok[/]" if backend else "[yellow]unavailable[/]",
-                  backend or "keys only from environment variables")
-    for name, provider in settings.providers.items():
-        if provider.kind == "replay":
-            table.add_row(f"provider {name}", "[green]ok[/]",
-                          f"cassettes in {provider.cassette_dir}")
-            continue
-        has_key = bool(lookup_key(name, provider)) or not provider.needs_key
-        state = "[green]key set[/]" if has_key else "[yellow]no key[/]"
-        hint = provider.base_url or ""
-        if not has_key and provider.api_key_env:
-            hint += f" — set {provider.api_key_env}"
-        table.add_row(f"provider {name}", state if provider.enabled else "disabled", hint)
-    for role, refs in settings.models.refs().items():
-        table.add_row(f"role {role}", "", ", ".join(map(str, refs)))
+    colours = {"ok": "green", "warning": "yellow", "error": "red", "info": "dim"}
+    table = Table("component", "state", "detail")
+    for row in diagnose(load_settings()):
+        table.add_row(row.component, f"[{colours[row.state]}]{row.state}[/]", escape(row.detail))
     out.print(table)
 
 
