@@ -3,8 +3,7 @@
 Each node pauses the graph with LangGraph's ``interrupt()`` carrying a typed payload
 (kind, summary, options, details) and resumes with a decision dict (see
 :data:`agents.state.Decision`). Code before ``interrupt()`` runs again on resume, so these
-nodes only read state before it, and the engine (not these nodes) records each decision
-once, when it arrives.
+nodes only read state before it; :class:`_Asker` records each decision once.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
 
-from agents.context import Context, services_of
+from agents.context import Context, emit, services_of
 from agents.planner import check_plan
 from agents.schemas import Plan, SafetyVerdict, Spec
 from agents.state import RunState
@@ -42,20 +41,47 @@ class HumanDecision(BaseModel):
     content: str = ""
 
 
-def _ask(runtime: Runtime[Context], payload: InterruptPayload) -> HumanDecision:
-    while True:
-        raw = interrupt(payload.model_dump())
-        try:
-            decision = HumanDecision.model_validate(raw)
-        except ValidationError as exc:
-            problem = exc.errors()[0]["msg"]
-            payload = payload.model_copy(update={"error": f"not a decision: {problem}"})
-            continue
-        if decision.action not in payload.options:
-            payload = payload.model_copy(
-                update={"error": f"'{decision.action}' is not one of {payload.options}"})
-            continue
-        return decision
+class _Asker:
+    """Asks the person through ``interrupt()`` and records each answer exactly once.
+
+    A resumed node runs again from the top and earlier ``interrupt()`` calls return their
+    stored answers; each answer is keyed by ``<kind>/<visit>/<n>`` (n counts the questions of
+    one node execution), so a replayed answer is not recorded twice — whichever interface
+    (CLI, Studio, server) answered.
+    """
+
+    def __init__(self, runtime: Runtime[Context], visit: str) -> None:
+        self.runtime = runtime
+        self.visit = visit
+        self.asked = 0
+        record = services_of(runtime).record
+        self.recorded = {e.get("key") for e in record.iter_events() if e.get("type") == "decision"}
+
+    def __call__(self, payload: InterruptPayload) -> HumanDecision:
+        while True:
+            raw = interrupt(payload.model_dump())
+            self._record(payload.kind, raw)
+            try:
+                decision = HumanDecision.model_validate(raw)
+            except ValidationError as exc:
+                problem = exc.errors()[0]["msg"]
+                payload = payload.model_copy(update={"error": f"not a decision: {problem}"})
+                continue
+            if decision.action not in payload.options:
+                payload = payload.model_copy(
+                    update={"error": f"'{decision.action}' is not one of {payload.options}"})
+                continue
+            return decision
+
+    def _record(self, kind: str, raw: Any) -> None:
+        key = f"{kind}/{self.visit}/{self.asked}"
+        self.asked += 1
+        if key in self.recorded:
+            return
+        self.recorded.add(key)
+        text = json.dumps(raw, ensure_ascii=False, default=str)
+        services_of(self.runtime).record.chat("person", text, kind="decision", title=kind)
+        emit(self.runtime, "decision", key=key, interrupt=kind, decision=raw)
 
 
 def confirm_start(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -67,7 +93,8 @@ def confirm_start(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     verdict = SafetyVerdict.model_validate(state["safety"])
     summary = (f"Safety verdict: {verdict.level.upper()} — recommendation: "
                f"{verdict.recommendation}. " + " ".join(verdict.reasons))
-    decision = _ask(runtime, InterruptPayload(
+    ask = _Asker(runtime, visit=str(state.get("task_revision", 0)))
+    decision = ask(InterruptPayload(
         kind="confirm_start", summary=summary, options=["approve", "reject", "edit"],
         details={"task": state["task"], "verdict": verdict.model_dump()}))
     if decision.action == "approve":
@@ -90,8 +117,9 @@ def approve_plan(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
         kind="approve_plan", summary=plan.to_markdown(), options=["approve", "reject", "edit"],
         details={"plan": plan.model_dump(), "spec_markdown": spec.to_markdown()})
     registry = services_of(runtime).registry
+    ask = _Asker(runtime, visit=str(state.get("plan_revision", 0)))
     while True:
-        decision = _ask(runtime, payload)
+        decision = ask(payload)
         if decision.action == "approve":
             return {"plan_status": "approved"}
         if decision.action == "reject":
@@ -117,7 +145,8 @@ def ask_human(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
              for f in findings[:10]]
     summary = (f"{state.get('round', 0)} repair rounds did not make every check pass. "
                f"Open findings ({len(findings)}):\n" + "\n".join(lines))
-    decision = _ask(runtime, InterruptPayload(
+    ask = _Asker(runtime, visit=str(state.get("round", 0)))
+    decision = ask(InterruptPayload(
         kind="ask_human", summary=summary, options=["continue", "stop"],
         details={"findings": findings}))
     if decision.action == "continue":

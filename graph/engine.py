@@ -7,7 +7,6 @@ checkpointer, so a run killed at any point resumes from its last finished node.
 
 from __future__ import annotations
 
-import json
 import secrets
 import shutil
 import sqlite3
@@ -287,11 +286,6 @@ class Engine:
         snapshot = self.graph.get_state(config)
         payload: Any
         if decision is not None:
-            asked = snapshot.interrupts[0].value if snapshot.interrupts else {}
-            kind = str(asked.get("kind", "question")) if isinstance(asked, Mapping) else "question"
-            record.chat("person", json.dumps(dict(decision), ensure_ascii=False),
-                        kind="decision", title=kind)
-            record.event("decision", interrupt=kind, **dict(decision))
             payload = Command(resume=dict(decision))
         elif snapshot.created_at is None:
             run_config = self._run_config(record)

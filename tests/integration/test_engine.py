@@ -56,7 +56,7 @@ def test_each_decision_is_recorded_once_and_a_waiting_run_can_be_cancelled(engin
         last = list(engine.stream(run_id, {"action": "edit", "content": "not json"}))[-1]
         assert last.data["kind"] == "approve_plan" and "not valid" in last.data["error"]
     decisions = [e for e in events_of(engine, run_id) if e["type"] == "decision"]
-    assert [d["action"] for d in decisions] == ["approve", "edit", "edit"]
+    assert [d["decision"]["action"] for d in decisions] == ["approve", "edit", "edit"]
     chat = engine.services(run_id).record.chat_md.read_text(encoding="utf-8")
     assert chat.count("### person · decision") == 3
 
