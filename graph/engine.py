@@ -194,6 +194,12 @@ class Engine:
         if not (self.settings.runs_dir / run_id).exists():
             self._create_run(run_id, task, self.model_roles())
 
+    def _open_record(self, run_id: str) -> RunRecord:
+        try:
+            return RunRecord.open(self.settings.runs_dir, run_id, self.redactor)
+        except RunNotFound:
+            raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
+
     def _run_config(self, record: RunRecord) -> RunConfig:
         return RunConfig.model_validate_json((record.run_dir / "run.json").read_text("utf-8"))
 
@@ -204,10 +210,7 @@ class Engine:
             InputError: no such run.
 
         """
-        try:
-            record = RunRecord.open(self.settings.runs_dir, run_id, self.redactor)
-        except RunNotFound:
-            raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
+        record = self._open_record(run_id)
         record.attach_stream(stream)
         self._log_records.append(record)  # the copy lasts as long as this record stays open
 
@@ -220,10 +223,7 @@ class Engine:
             InputError: no such run.
 
         """
-        try:
-            record = RunRecord.open(self.settings.runs_dir, run_id, self.redactor)
-        except RunNotFound:
-            raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
+        record = self._open_record(run_id)
         roles = self.model_roles(self._run_config(record).models)
         for refs in roles.values():
             for ref in refs:

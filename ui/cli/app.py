@@ -205,8 +205,6 @@ def drive(engine: Engine, run_id: str, *, auto_approve: bool, out_dir: Path | No
         except KeyboardInterrupt:
             err.print(f"\ninterrupted; the run is saved: multicoder resume {run_id}")
             return 130
-        except InputError as exc:
-            raise fail(str(exc)) from None
         decision = None
         if pending is None:
             return EXIT_ERROR
@@ -285,10 +283,7 @@ def build(
     if replay:
         models = {role: [f"replay:{replay}"] for role in ("planner", "coder", "judge")} | models
     engine = load_engine()
-    try:
-        run_id = engine.start(task or "", models=models, attachments=attach or [])
-    except InputError as exc:
-        raise fail(str(exc)) from None
+    run_id = engine.start(task or "", models=models, attachments=attach or [])
     out.print(f"run [bold]{run_id}[/] — {escape(engine.get_run(run_id).run_dir)}")
     _verbose(engine, run_id, verbose)
     raise typer.Exit(drive(engine, run_id, auto_approve=auto_approve, out_dir=out_dir))
@@ -304,10 +299,7 @@ def resume(
 ) -> None:
     """Continue a run from its last finished step (after a crash, an error or a question)."""
     engine = load_engine()
-    try:
-        engine.get_run(run_id)
-    except InputError as exc:
-        raise fail(str(exc)) from None
+    engine.get_run(run_id)
     _verbose(engine, run_id, verbose)
     raise typer.Exit(drive(engine, run_id, auto_approve=auto_approve, out_dir=out_dir))
 
@@ -321,10 +313,7 @@ def _verbose(engine: Engine, run_id: str, verbose: bool) -> None:
 def cancel(run_id: Annotated[str, typer.Argument(help="The run to stop")]) -> None:
     """Ask a running run to stop at its next step (it stays resumable)."""
     engine = load_engine()
-    try:
-        engine.cancel(run_id)
-    except InputError as exc:
-        raise fail(str(exc)) from None
+    engine.cancel(run_id)
     out.print(f"cancel requested for {run_id}")
 
 
@@ -347,10 +336,7 @@ def runs_list(limit: Annotated[int, typer.Option(help="How many")] = 20) -> None
 def runs_show(run_id: Annotated[str, typer.Argument(help="The run")]) -> None:
     """One run: status, folder, artifact, error, and where its records are."""
     engine = load_engine()
-    try:
-        run = engine.get_run(run_id)
-    except InputError as exc:
-        raise fail(str(exc)) from None
+    run = engine.get_run(run_id)
     values = engine.state(run_id)
     table = Table(show_header=False)
     for name, value in [("run", run.run_id), ("status", run.status), ("task", run.task),
@@ -398,20 +384,20 @@ def keys_delete(provider: Annotated[str, typer.Argument(help="Provider name")]) 
 def models(provider: Annotated[str, typer.Argument(help="Provider name, e.g. openai")]) -> None:
     """List the models a provider offers (proves the key works)."""
     engine = load_engine()
-    try:
-        names = engine.provider_models(provider)
-    except InputError as exc:
-        raise fail(str(exc)) from None
+    names = engine.provider_models(provider)
     out.print("\n".join(names))
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: bad input from any command is one line and exit code 2."""
     for stream in (sys.stdout, sys.stderr):  # a redirected Windows console may lack "▶" or "✓"
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")
-    app()
+    try:
+        app()
+    except InputError as exc:
+        sys.exit(fail(str(exc)).exit_code)
 
 
 if __name__ == "__main__":
