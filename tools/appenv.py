@@ -125,7 +125,8 @@ class AppEnvironment(CommandEnvironment):
 
     Args:
         workspace: the run's workspace (the generated project's root).
-        sandbox: runs uv (and later every command in the environment).
+        sandbox: runs uv and every command in the environment; it may replace the Python
+            request and the uv binary with its own (:meth:`Sandbox.python_request`).
         python: Python version request handed to ``uv venv --python`` (e.g. "3.11"); the
             running interpreter's major.minor by default.
         tool_requirements: check tools installed next to the app's own dependencies.
@@ -194,27 +195,31 @@ class AppEnvironment(CommandEnvironment):
 
         """
         wanted = self.requirements()
-        state = {"python": self.python, "requirements": sorted(wanted)}
+        python = self.sandbox.python_request(self.python)
+        state = {"python": python, "backend": self.sandbox.name,
+                 "requirements": sorted(wanted)}
         previous = self._read_marker()
-        python_exists = Path(self.program("python")).exists()
+        python_exists = Path(self.program("python")).exists() or Path(
+            self.program("python")).is_symlink()
         if previous == state and python_exists:
             return []
-        uv_bin = _find_uv()
+        uv_bin = self.sandbox.uv_program() or _find_uv()
         ran: list[CommandResult] = []
         stale = previous is not None and (
-            previous.get("python") != self.python
+            previous.get("python") != python or previous.get("backend") != self.sandbox.name
             or not set(previous.get("requirements", [])) <= set(wanted))
         if not python_exists or stale:
             self.marker_path.unlink(missing_ok=True)
-            argv = [uv_bin, "venv", "--no-config", "--no-project", "--python", self.python]
+            argv = [uv_bin, "venv", "--no-config", "--no-project", "--python", python]
             if self.venv_dir.exists():
                 argv.append("--clear")
             ran.append(self._run_uv([*argv, str(self.venv_dir)], _VENV_TIMEOUT_S, "uv venv"))
         if wanted:
+            # The one step that may reach the network: the package index, nothing else.
             ran.append(self._run_uv(
                 [uv_bin, "pip", "install", "--no-config", "--python", self.program("python"),
                  *wanted],
-                self.install_timeout_s, "uv pip install"))
+                self.install_timeout_s, "uv pip install", network=True))
         self.marker_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
         return ran
 
@@ -237,7 +242,7 @@ class AppEnvironment(CommandEnvironment):
 
         """
         self.temp_dir.mkdir(parents=True, exist_ok=True)
-        path = os.environ.get("PATH", "")
+        path = self.sandbox.system_path()
         temp = str(self.temp_dir)
         env = {
             "PATH": str(self.bin_dir) + (os.pathsep + path if path else ""),
@@ -259,11 +264,13 @@ class AppEnvironment(CommandEnvironment):
             return None
         return data if isinstance(data, dict) else None
 
-    def _run_uv(self, argv: list[str], timeout_s: float, what: str) -> CommandResult:
+    def _run_uv(self, argv: list[str], timeout_s: float, what: str, *,
+                network: bool = False) -> CommandResult:
         try:
             index = {name: os.environ[name] for name in INDEX_SETTINGS if name in os.environ}
             result = self.sandbox.run(argv, cwd=self.workspace, env=self.variables() | index,
-                                      timeout_s=timeout_s, max_output_bytes=1_000_000)
+                                      timeout_s=timeout_s, max_output_bytes=1_000_000,
+                                      network=network)
         except SandboxError as exc:
             raise AppEnvironmentError(f"{what} could not start: {exc}") from exc
         if result.timed_out:

@@ -6,6 +6,10 @@ from tools.sandbox.base import (
     CommandResult,
     Sandbox,
     SandboxError,
+    SandboxLimits,
+    SandboxUnavailable,
+    hand_over,
+    sandbox_identity,
     scrub_environment,
 )
 from tools.sandbox.local import LocalSandbox
@@ -17,5 +21,9 @@ __all__ = [
     "LocalSandbox",
     "Sandbox",
     "SandboxError",
+    "SandboxLimits",
+    "SandboxUnavailable",
+    "hand_over",
+    "sandbox_identity",
     "scrub_environment",
 ]

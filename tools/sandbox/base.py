@@ -1,8 +1,13 @@
 """The sandbox interface: run an argument list inside a run's workspace, with limits.
 
-Every backend (local now; Docker and bubblewrap later) implements :class:`Sandbox`. Commands
-are argument lists, never shell strings. API keys never enter a sandbox: backends build the
-child environment with :func:`scrub_environment`.
+Every backend (``docker``, ``bwrap``, ``local``) implements :class:`Sandbox`. Commands are
+argument lists, never shell strings. API keys never enter a sandbox: backends build the child
+environment with :func:`scrub_environment`.
+
+One rule keeps paths simple across backends: **every host path a sandbox shows is shown at
+the same absolute path** (the workspace, the extra writable folders, the CA bundle, for
+bubblewrap the interpreter). So ``<workspace>/.venv/bin/python`` means the same file inside
+and outside, and no code translates paths.
 """
 
 from __future__ import annotations
@@ -69,6 +74,21 @@ class CommandResult(BaseModel):
         return not self.timed_out and self.exit_code == 0
 
 
+class SandboxLimits(BaseModel):
+    """Resource limits of the isolated backends (units in the field names)."""
+
+    memory_mb: int = Field(default=2048, ge=128, description="RAM, swap included")
+    cpus: float = Field(default=2.0, gt=0, description="CPU cores (fractions allowed)")
+    pids: int = Field(default=512, ge=16, description="Processes and threads at once")
+    tmpfs_mb: int = Field(default=512, ge=16, description="Size of the scratch /tmp")
+    wall_time_s: float = Field(default=3600.0, gt=0,
+                               description="Lifetime of the run's container; killed after")
+
+
+class SandboxUnavailable(RuntimeError):
+    """A backend cannot be used on this machine; the message says why and what to do."""
+
+
 class SandboxError(RuntimeError):
     """The sandbox could not start a command (missing program, bad working directory)."""
 
@@ -87,8 +107,40 @@ class Sandbox(abc.ABC):
     name: str = "abstract"
     isolated: bool = False
 
-    def __init__(self, workspace: Path) -> None:
+    def __init__(self, workspace: Path, *, writable: Sequence[Path] = ()) -> None:
+        """Confine commands to ``workspace``.
+
+        Args:
+            workspace: the run's workspace.
+            writable: other host folders the sandbox may write (the run's ``dist`` folder),
+                shown at the same paths.
+
+        """
         self.workspace = workspace.resolve()
+        self.writable = [path.resolve() for path in writable]
+
+    def uv_program(self) -> str | None:
+        """The uv binary to run inside the sandbox, or None for MultiCoder's own uv."""
+        return None
+
+    def python_request(self, default: str) -> str:
+        """What ``uv venv --python`` gets.
+
+        ``default`` (e.g. "3.11") unless the backend has its own interpreter (the image's
+        Python, or the host interpreter bound read-only).
+        """
+        return default
+
+    def system_path(self) -> str:
+        """The ``PATH`` a command starts from inside the sandbox.
+
+        The app environment puts the venv's bin dir in front of it.
+        """
+        return os.environ.get("PATH", os.defpath)
+
+    def describe(self) -> str:
+        """One line for people: the backend and how isolated it is."""
+        return self.name if self.isolated else f"{self.name} (NOT sandboxed)"
 
     @abc.abstractmethod
     def run(
@@ -100,6 +152,7 @@ class Sandbox(abc.ABC):
         timeout_s: float = 120.0,
         max_output_bytes: int = 200_000,
         stdin: str | None = None,
+        network: bool = False,
     ) -> CommandResult:
         """Run ``argv`` and wait for it, at most ``timeout_s`` seconds.
 
@@ -111,6 +164,9 @@ class Sandbox(abc.ABC):
                 the result has ``timed_out=True`` and ``exit_code=None``.
             max_output_bytes: cap for each of stdout and stderr.
             stdin: text fed to the child's standard input (closed when None).
+            network: True only for the dependency-install step (uv reaching the package
+                index); everything else, the generated code above all, runs without network
+                on the isolated backends.
 
         Raises:
             SandboxError: the command could not be started at all.
@@ -150,3 +206,51 @@ class CommandEnvironment(abc.ABC):
     @abc.abstractmethod
     def variables(self) -> dict[str, str]:
         """Variables a command in this environment needs (PATH, VIRTUAL_ENV, TMPDIR ...)."""
+
+
+#: The unprivileged user isolated backends run as when MultiCoder itself runs as root.
+SANDBOX_UID = 1000
+SANDBOX_GID = 1000
+
+
+def sandbox_identity() -> tuple[int, int]:
+    """``(uid, gid)`` the isolated backends run generated code as: never root.
+
+    The caller's own ids when it is not root (files it writes stay its own); else
+    :data:`SANDBOX_UID`/:data:`SANDBOX_GID`. On Windows (no ``getuid``) the fixed ids.
+    """
+    getuid = getattr(os, "getuid", None)
+    getgid = getattr(os, "getgid", None)
+    if getuid is None or getgid is None or getuid() == 0:
+        return SANDBOX_UID, SANDBOX_GID
+    return getuid(), getgid()
+
+
+def hand_over(paths: Sequence[Path], uid: int, gid: int) -> int:
+    """Give every file and folder under ``paths`` to ``uid:gid`` (symlinks not followed).
+
+    Needed only when MultiCoder runs as root and the sandbox user differs: the sandbox user
+    must be able to write the workspace MultiCoder itself wrote. A no-op for a non-root
+    caller (it already owns them) and on Windows.
+
+    Returns:
+        The number of entries whose owner changed.
+
+    """
+    lchown = getattr(os, "lchown", None)
+    getuid = getattr(os, "getuid", None)
+    if lchown is None or getuid is None or getuid() != 0:
+        return 0
+    changed = 0
+    for root in paths:
+        if not root.exists():
+            continue
+        for entry in (root, *root.rglob("*")):
+            try:
+                info = entry.lstat()
+                if info.st_uid != uid or info.st_gid != gid:
+                    lchown(entry, uid, gid)
+                    changed += 1
+            except OSError:
+                continue  # vanished meanwhile
+    return changed

@@ -106,6 +106,7 @@ class LocalSandbox(Sandbox):
         timeout_s: float = 120.0,
         max_output_bytes: int = 200_000,
         stdin: str | None = None,
+        network: bool = False,
     ) -> CommandResult:
         """Run ``argv`` on the host and wait for it and its children, at most ``timeout_s``.
 
@@ -121,6 +122,7 @@ class LocalSandbox(Sandbox):
             max_output_bytes: bytes kept from each of stdout and stderr; the rest is drained
                 and dropped, and ``truncated`` is set.
             stdin: text fed to the child (UTF-8); the child's stdin is closed when None.
+            network: ignored: this backend never cuts the network.
 
         Returns:
             The :class:`CommandResult`; ``duration_ms`` is wall-clock milliseconds. Processes
