@@ -38,6 +38,7 @@ from agents.structured import AnswerFormatError
 from graph.builder import build_graph
 from graph.errors import InputError
 from graph.history import RunHistory
+from graph.sandboxes import BackendChoice, choose_backend, open_sandbox
 from graph.settings import Settings, lookup_key
 from memory.records import RunNotFound, RunRecord
 from memory.redaction import Redactor
@@ -45,7 +46,6 @@ from memory.retention import apply_retention
 from memory.run_index import RunRow
 from tools.actions import Policy, default_registry
 from tools.appenv import AppEnvironment
-from tools.sandbox.local import LocalSandbox
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 RUN_LOCK = ".lock"
@@ -74,6 +74,8 @@ class RunConfig(BaseModel):
     task: str
     models: dict[str, list[str]]
     attachments: list[str] = Field(default_factory=list)
+    sandbox: str = Field(default="local", description="Sandbox backend: docker, bwrap, local")
+    sandbox_reason: str = ""
     created_at: str
 
 
@@ -142,7 +144,7 @@ class Engine:
             raise InputError(str(exc)) from None
 
     def start(self, task: str, *, models: Mapping[str, Sequence[str]] | None = None,
-              attachments: Sequence[Path] = ()) -> str:
+              attachments: Sequence[Path] = (), sandbox: str | None = None) -> str:
         """Validate everything, then create the run (folder, index row, ``run.json``).
 
         Nothing is written when validation fails. The run does not execute until
@@ -150,7 +152,8 @@ class Engine:
 
         Raises:
             InputError: empty task, bad model reference, missing key, refused key, missing or
-                too large attachment.
+                too large attachment, no usable sandbox (``sandbox`` names a backend for this
+                run: docker, bwrap or local; the settings decide when None).
 
         """
         task = task.strip()
@@ -162,14 +165,16 @@ class Engine:
                 raise InputError(f"attachment not found: {path}")
             if path.stat().st_size > MAX_ATTACHMENT_BYTES:
                 raise InputError(f"attachment {path.name} is larger than 50 MB")
+        choice = choose_backend(self.settings.sandbox, sandbox)
         self.check_models(roles)
         self._apply_retention()
         run_id = new_run_id()
-        self._create_run(run_id, task, roles, attachments)
+        self._create_run(run_id, task, roles, attachments, choice)
         return run_id
 
     def _create_run(self, run_id: str, task: str, roles: Mapping[str, Sequence[ModelRef]],
-                    attachments: Sequence[Path] = ()) -> None:
+                    attachments: Sequence[Path] = (), choice: BackendChoice | None = None
+                    ) -> None:
         """Create the run folder, copy the attachments, write ``run.json``, add the index row."""
         record = RunRecord.create(self.settings.runs_dir, run_id, self.redactor)
         names = []
@@ -179,10 +184,14 @@ class Engine:
             shutil.copy2(path, target)
             names.append(f"inputs/{path.name}")
         models = {role: [str(m) for m in refs] for role, refs in roles.items()}
+        choice = choice or choose_backend(self.settings.sandbox)
         config = RunConfig(task=task, models=models, attachments=names,
-                           created_at=datetime.now(UTC).isoformat())
+                           created_at=datetime.now(UTC).isoformat(), sandbox=choice.name,
+                           sandbox_reason=choice.reason)
         record.write_json("run.json", config.model_dump())
         record.event("run_created", task=task, models=config.models)
+        record.event("sandbox_chosen", backend=choice.name, isolated=choice.isolated,
+                     reason=choice.reason)
         record.close()
         self.index.add(run_id, task, str(record.run_dir), status="created")
 
@@ -224,7 +233,8 @@ class Engine:
 
         """
         record = self._open_record(run_id)
-        roles = self.model_roles(self._run_config(record).models)
+        config = self._run_config(record)
+        roles = self.model_roles(config.models)
         for refs in roles.values():
             for ref in refs:
                 provider = self.settings.providers.get(ref.provider)
@@ -240,7 +250,8 @@ class Engine:
             roles=roles, providers=self.settings.providers, key_lookup=lookup_key,
             recorder=CassetteRecorder(record.run_dir / "cassette.jsonl", self.redactor),
             on_event=on_model_event)
-        sandbox = LocalSandbox(record.workspace)
+        sandbox = open_sandbox(config.sandbox, self.settings.sandbox, record.workspace,
+                               writable=[record.dist_dir])
         cancel_flag = record.run_dir / CANCEL_FLAG
         return Services(
             record=record, models=models, sandbox=sandbox,
@@ -275,6 +286,7 @@ class Engine:
         try:
             yield from self._stream_locked(run_id, services, decision)
         finally:
+            services.sandbox.close()
             record.close()
             lock.release()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import keyring
 import keyring.errors
@@ -32,10 +32,28 @@ from pydantic_settings import (
 
 from agents.config import Limits, ModelRef, ProviderConfig
 from tools.appenv import DEFAULT_TOOLS as CHECK_TOOLS
+from tools.sandbox.base import SandboxLimits
 
-__all__ = ["CHECK_TOOLS", "KEYRING_SERVICE", "KeyStoreError", "LimitSettings", "RoleModels",
-           "Settings", "config_file", "default_providers", "delete_key", "keyring_backend",
-           "lookup_key", "store_key"]
+#: The sandbox image ``multicoder sandbox build`` makes (bump the tag when its Dockerfile
+#: changes).
+SANDBOX_IMAGE = "multicoder-sandbox:1"
+
+__all__ = [
+    "CHECK_TOOLS",
+    "KEYRING_SERVICE",
+    "SANDBOX_IMAGE",
+    "KeyStoreError",
+    "LimitSettings",
+    "RoleModels",
+    "SandboxSettings",
+    "Settings",
+    "config_file",
+    "default_providers",
+    "delete_key",
+    "keyring_backend",
+    "lookup_key",
+    "store_key",
+]
 
 KEYRING_SERVICE = "multicoder"
 CASSETTE_DIR = Path(__file__).resolve().parent.parent / "datasets" / "cassettes"
@@ -103,6 +121,25 @@ class LimitSettings(BaseModel):
         return Limits(**self.model_dump())
 
 
+class SandboxSettings(BaseModel):
+    """``[sandbox]``: where generated code runs (see :mod:`graph.sandboxes`)."""
+
+    backend: Literal["auto", "docker", "bwrap", "local"] = Field(
+        default="auto", description="auto: Docker if it answers, else bubblewrap; local only"
+        " when chosen, and then unsandboxed")
+    image: str = Field(default=SANDBOX_IMAGE, description="Docker image for the sandbox")
+    memory_mb: int = Field(default=2048, ge=128)
+    cpus: float = Field(default=2.0, gt=0)
+    pids: int = Field(default=512, ge=16)
+    tmpfs_mb: int = Field(default=512, ge=16)
+    wall_time_s: float = Field(default=3600.0, gt=0)
+
+    def limits(self) -> SandboxLimits:
+        """The runtime form."""
+        return SandboxLimits(memory_mb=self.memory_mb, cpus=self.cpus, pids=self.pids,
+                             tmpfs_mb=self.tmpfs_mb, wall_time_s=self.wall_time_s)
+
+
 def config_file() -> Path:
     """The settings file: ``$MULTICODER_CONFIG`` or the user config dir's settings.toml."""
     override = os.environ.get("MULTICODER_CONFIG")
@@ -120,6 +157,7 @@ class Settings(BaseSettings):
     providers: dict[str, ProviderConfig] = Field(default_factory=default_providers)
     models: RoleModels = Field(default_factory=RoleModels)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     retention_days: int | None = Field(default=90, ge=1,
                                        description="Finished runs older than this are removed")
     retention_keep_last: int = Field(default=20, ge=0,

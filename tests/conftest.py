@@ -19,6 +19,8 @@ def isolated_env(base: Path) -> dict[str, str]:
     env.update({
         "MULTICODER_DATA_DIR": str(base / "data"),
         "MULTICODER_CONFIG": str(base / "settings.toml"),
+        # Tests of the graph opt in to the local backend; the sandbox tests pick their own.
+        "MULTICODER_SANDBOX__BACKEND": "local",
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "OPENAI_API_KEY": PLANTED_KEY,
         "COLUMNS": "200",

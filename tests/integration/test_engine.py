@@ -8,7 +8,7 @@ from graph import Engine, InputError, Settings
 @pytest.fixture
 def engine(tmp_path, monkeypatch):
     monkeypatch.setenv("MULTICODER_CONFIG", str(tmp_path / "none.toml"))
-    settings = Settings(data_dir=tmp_path / "data",
+    settings = Settings(data_dir=tmp_path / "data", sandbox={"backend": "local"},
                         models={r: ["replay:notes-sqlite"] for r in ("planner", "coder", "judge")})
     return Engine(settings)
 
