@@ -36,6 +36,7 @@ from agents.models import (
 from agents.state import RunState
 from agents.structured import AnswerFormatError
 from graph.builder import build_graph
+from graph.diagnostics import Health, diagnose
 from graph.errors import InputError
 from graph.history import RunHistory
 from graph.sandboxes import BackendChoice, choose_backend, open_sandbox
@@ -211,6 +212,27 @@ class Engine:
 
     def _run_config(self, record: RunRecord) -> RunConfig:
         return RunConfig.model_validate_json((record.run_dir / "run.json").read_text("utf-8"))
+
+    def sandbox_of(self, run_id: str) -> tuple[str, bool, str]:
+        """``(backend, isolated, reason)`` of a run: where its generated code runs and why.
+
+        Raises:
+            InputError: no such run.
+
+        """
+        record = self._open_record(run_id)
+        try:
+            config = self._run_config(record)
+        finally:
+            record.close()
+        return config.sandbox, config.sandbox != "local", config.sandbox_reason
+
+    def health(self, *, offline: bool = False) -> list[Health]:
+        """The health of every component (see :func:`graph.diagnostics.diagnose`).
+
+        The same rows ``multicoder doctor`` prints; the desktop's status panel shows them.
+        """
+        return diagnose(self.settings, offline=offline)
 
     def attach_log(self, run_id: str, stream: IO[str]) -> None:
         """Copy the run's program.log lines to ``stream`` as well (the CLI's ``--verbose``).

@@ -260,6 +260,10 @@ def build(
         "--out", help="Copy the finished executable into this folder")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Also print program.log")] = False,
+    sandbox: Annotated[str | None, typer.Option(
+        "--sandbox", help="Where generated code runs: docker, bwrap, or local (NOT sandboxed:"
+                          " runs as you). Default: settings ([sandbox] backend, auto = Docker"
+                          " if it answers, else bubblewrap)")] = None,
 ) -> None:
     """Build an application from a task: safety gate, spec, plan, code, checks, executable.
 
@@ -283,10 +287,24 @@ def build(
     if replay:
         models = {role: [f"replay:{replay}"] for role in ("planner", "coder", "judge")} | models
     engine = load_engine()
-    run_id = engine.start(task or "", models=models, attachments=attach or [])
+    if sandbox is not None and sandbox not in ("docker", "bwrap", "local"):
+        raise fail(f"unknown sandbox {sandbox!r}: use docker, bwrap or local")
+    run_id = engine.start(task or "", models=models, attachments=attach or [], sandbox=sandbox)
     out.print(f"run [bold]{run_id}[/] — {escape(engine.get_run(run_id).run_dir)}")
+    _show_sandbox(engine, run_id)
     _verbose(engine, run_id, verbose)
     raise typer.Exit(drive(engine, run_id, auto_approve=auto_approve, out_dir=out_dir))
+
+
+def _show_sandbox(engine: Engine, run_id: str) -> None:
+    """Say where generated code runs; the local backend is flagged as NOT sandboxed."""
+    backend, isolated, reason = engine.sandbox_of(run_id)
+    if isolated:
+        out.print(f"sandbox: {backend} — {escape(reason)}")
+    else:
+        err.print(f"[bold yellow]sandbox: {backend} — NOT SANDBOXED[/]: generated code runs"
+                  " as you, with your files and network (chosen with --sandbox local or"
+                  " [sandbox] backend = \"local\")")
 
 
 @app.command()
@@ -300,6 +318,7 @@ def resume(
     """Continue a run from its last finished step (after a crash, an error or a question)."""
     engine = load_engine()
     engine.get_run(run_id)
+    _show_sandbox(engine, run_id)
     _verbose(engine, run_id, verbose)
     raise typer.Exit(drive(engine, run_id, auto_approve=auto_approve, out_dir=out_dir))
 
@@ -348,15 +367,28 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run")]) -> None:
 
 
 @app.command()
-def doctor() -> None:
-    """Check what MultiCoder needs: tools and their versions, settings, providers and keys."""
+def doctor(
+    offline: Annotated[bool, typer.Option(
+        "--offline", help="Do not contact providers (only look their keys up)")] = False,
+) -> None:
+    """Check the health of every component, each ok, degraded or down, with what to do.
+
+    Components: the sandbox (Docker and its image, bubblewrap), each provider (its key checked
+    by listing its models), disk space, the databases, the keyring, the models per role.
+    """
     from graph.diagnostics import diagnose
 
-    colours = {"ok": "green", "warning": "yellow", "error": "red", "info": "dim"}
-    table = Table("component", "state", "detail")
-    for row in diagnose(load_settings()):
-        table.add_row(row.component, f"[{colours[row.state]}]{row.state}[/]", escape(row.detail))
+    colours = {"ok": "green", "degraded": "yellow", "down": "red"}
+    table = Table("component", "state", "reason", "what to do")
+    rows = diagnose(load_settings(), offline=offline)
+    for row in rows:
+        table.add_row(row.component, f"[{colours[row.state]}]{row.state}[/]",
+                      escape(row.reason), escape(row.recommendation))
     out.print(table)
+    down = sum(row.state == "down" for row in rows)
+    degraded = sum(row.state == "degraded" for row in rows)
+    out.print(f"{len(rows)} components: {len(rows) - down - degraded} ok, {degraded} degraded,"
+              f" {down} down")
 
 
 @keys_app.command("set")
