@@ -17,6 +17,12 @@ Each line (an :class:`Interaction`)::
      "usage": {"input_tokens": 1200, "output_tokens": 800}}
 
 Secrets never enter a cassette: the recorder runs every line through a redactor first.
+
+A run's own ``cassette.jsonl`` is also its memory of answers already paid for: when a node runs
+again (a resume after a crash, a cancel or a budget stop, or a node re-run after its
+``interrupt()``), :meth:`CassetteRecorder.get` hands back the recorded answer for the same key
+and the provider is not asked again. Keys must therefore name a call *and its content*: a call
+asked again with different content (a re-plan after the person's feedback) gets a new key.
 """
 
 from __future__ import annotations
@@ -154,6 +160,25 @@ class CassetteRecorder:
         self.path = path
         self._redact = redact
         self._lock = threading.Lock()
+        self._recorded: dict[str, Interaction] | None = None
+
+    def get(self, key: str) -> Interaction | None:
+        """The answer this run already recorded under ``key`` (the last one), or None.
+
+        The file is read once, then kept up to date by :meth:`record`; a line torn by a crash
+        is ignored (that call is simply asked again).
+        """
+        with self._lock:
+            if self._recorded is None:
+                self._recorded = {}
+                if self.path.is_file():
+                    for line in self.path.read_text(encoding="utf-8").splitlines():
+                        try:
+                            item = Interaction.model_validate_json(line)
+                        except ValueError:
+                            continue
+                        self._recorded[item.key] = item
+            return self._recorded.get(key)
 
     def record(self, key: str, role: str, model: str, request: list[BaseMessage],
                response: AIMessage) -> None:
@@ -176,3 +201,5 @@ class CassetteRecorder:
             handle.write(line.encode("utf-8") + b"\n")
             handle.flush()
             os.fsync(handle.fileno())
+            if self._recorded is not None:
+                self._recorded[key] = Interaction.model_validate_json(line)

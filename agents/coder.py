@@ -17,11 +17,22 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langgraph.runtime import Runtime
 
+from agents.approvals import FetchApprovals
 from agents.context import Context, Services, emit, services_of, stop_if_cancelled
+from agents.loops import signatures
 from agents.schemas import Plan, Spec
 from agents.state import RunState
 from agents.structured import answer_text, call_model, prompt
-from tools.actions import ActionCall, ActionContext, ActionExecutor, ActionResult
+from tools.actions import (
+    WEB_ACTIONS,
+    ActionCall,
+    ActionContext,
+    ActionExecutor,
+    ActionResult,
+    PolicyViolation,
+    approval_request,
+    call_key,
+)
 from tools.checks.base import Finding
 
 #: Folders of the workspace that are tools' state, not the project (kept out of snapshots).
@@ -75,6 +86,51 @@ def _render_result(result: ActionResult) -> str:
     return text
 
 
+def _target(call: ActionCall) -> str:
+    """What a call acts on, for the progress line: a path, a command, an address, a query."""
+    for name in ("path", "argv", "url", "query", "repo"):
+        if call.params.get(name):
+            return str(call.params[name])
+    return ""
+
+
+def _execute(call: ActionCall, executor: ActionExecutor, approvals: FetchApprovals,
+             runtime: Runtime[Context], round_: int) -> ActionResult:
+    """Run one call; a web action that needs approval first asks the person (G10).
+
+    The question is LangGraph's ``interrupt()`` (the round pauses; on resume it runs again
+    and gets the stored answer). Refused, the call is not run and its result tells the model
+    why; approved, exactly that call runs once.
+    """
+    context = executor.context
+    try:
+        request = approval_request(call, executor.registry, context, executor.policy)
+    except PolicyViolation as exc:
+        return _refused(call, executor, f"refused by policy: {exc}")
+    if request is not None and context.web is not None:
+        emit(runtime, "approval_requested", round=round_, action=call.name, url=request.url,
+             dest=request.dest, size_bytes=request.size_bytes, reason=request.reason)
+        decision = approvals.ask(request)
+        if decision.action != "approve":
+            why = decision.feedback.strip() or "no reason given"
+            return _refused(call, executor, f"the person refused {call.name} of {request.url}:"
+                            f" {why}. It was not fetched; do not try to get it another way.")
+        context.web.grant(request.key)
+    result = executor.execute(call)
+    if context.web is not None and context.web.cards:  # shown to the person as cards
+        emit(runtime, "web_results", round=round_, action=call.name,
+             cards=[card.model_dump() for card in context.web.cards])
+        context.web.cards.clear()
+    return result
+
+
+def _refused(call: ActionCall, executor: ActionExecutor, error: str) -> ActionResult:
+    result = ActionResult(success=False, error=error)
+    if executor.on_record is not None:
+        executor.on_record(call, result)
+    return result
+
+
 class LoopDetector:
     """Notices a coder going in circles, the way mature agents do.
 
@@ -117,7 +173,11 @@ def _opening(state: RunState, services: Services, round_: int) -> list[BaseMessa
 
 
 def coder(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Run one coder round; returns ``{"round": n, "coder_notes": [summary]}``."""
+    """Run one coder round.
+
+    Returns ``{"round": n, "coder_notes": [summary], "loop": {...} or {}, "repairing":
+    [finding signatures], "hint": ""}`` (see :mod:`agents.loops`).
+    """
     services = services_of(runtime)
     round_ = repair_round(state)
     workspace = services.record.workspace
@@ -127,18 +187,34 @@ def coder(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     def on_record(call: ActionCall, result: ActionResult) -> None:
         services.record.chat("tool", _render_result(result), kind="tool_result", title=call.name)
         emit(runtime, "tool_call", round=round_, action=call.name, success=result.success,
-             target=str(call.params.get("path") or call.params.get("argv") or ""),
-             error=result.error, duration_ms=result.duration_ms)
+             target=_target(call), error=result.error, duration_ms=result.duration_ms)
+        if call.name in WEB_ACTIONS:  # G10: every web action is in the run's records
+            emit(runtime, "web_action", round=round_, action=call.name, target=_target(call),
+                 success=result.success, error=result.error)
+
+    # G10: a fresh web session per round (known addresses: the task's and this round's
+    # result cards), so a round re-run after an approval interrupt asks the same questions
+    web = services.web.session(state.get("task", "")) if services.web is not None else None
+
+    def approved(call: ActionCall) -> bool:
+        key = call_key(call, services.registry)
+        return web is not None and key is not None and web.granted(key)
 
     executor = ActionExecutor(
         services.registry, services.policy,
         ActionContext(workspace=workspace, sandbox=services.sandbox,
-                      environment=services.environment),
-        on_record=on_record)
+                      environment=services.environment, web=web),
+        on_record=on_record, approve=approved)
+    approvals = FetchApprovals(runtime, visit=str(round_))
     tools = services.registry.tool_schemas()
     messages = _opening(state, services, round_)
+    if state.get("hint", "").strip():  # the person's hint after a stuck round ("continue")
+        hint = f"A hint from the person overseeing this build:\n{state['hint'].strip()}"
+        messages.append(HumanMessage(hint))
+        services.record.chat("person → coder", hint)
     loops = LoopDetector()
     summary = ""
+    stuck_on: str | None = None
     for turn in range(services.limits.max_coder_turns):
         stop_if_cancelled(runtime)
         answer = call_model(runtime, "coder", messages, key=f"coder/{round_}/{turn}",
@@ -151,15 +227,21 @@ def coder(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
         for tool_call in answer.tool_calls:
             call = ActionCall(name=tool_call["name"], params=tool_call["args"],
                               call_id=tool_call.get("id"))
-            result = executor.execute(call)
+            result = _execute(call, executor, approvals, runtime, round_)
             messages.append(ToolMessage(_render_result(result),
                                         tool_call_id=tool_call.get("id") or call.name))
             loop = loop or loops.add(call, result)
         if loop:
             summary = f"round cut short: {loop}"
-            emit(runtime, "loop_detected", round=round_, reason=loop)
+            stuck_on = loop
+            emit(runtime, "loop_detected", round=round_, loop="tool_call", reason=loop)
             break
     else:
         summary = f"round cut short after {services.limits.max_coder_turns} turns"
         emit(runtime, "turn_limit", round=round_)
-    return {"round": round_, "coder_notes": [f"round {round_}: {summary.strip()}"]}
+    # a loop is remembered so that a failing test pass asks the person instead of repairing
+    # again; "repairing" lets the routers notice the same findings coming back (agents.loops)
+    return {"round": round_, "coder_notes": [f"round {round_}: {summary.strip()}"],
+            "loop": {"kind": "tool_call", "detail": stuck_on} if stuck_on else {},
+            "repairing": signatures(state.get("findings", [])) if round_ > 0 else [],
+            "hint": ""}

@@ -21,6 +21,7 @@ from tools.checks import CheckContext, run_checks
 from tools.checks.base import CheckReport, CheckResult
 from tools.packaging import Artifact, build_executable, smoke_executable
 from tools.sandbox.base import CommandEnvironment, Sandbox
+from tools.web import WebClient
 
 CheckRunner = Callable[[CheckContext, Callable[[CheckResult], None]], CheckReport]
 """``(context, on_result) -> report``: runs the paranoid tester's checks."""
@@ -61,6 +62,8 @@ class Services:
         cancelled: returns True once the person asked to cancel the run.
         checks: runs the tester's checks (tests hand in fakes).
         package: builds and runs the executable (tests hand in fakes).
+        web: the web client of the coder's web actions (search, GitHub, pages); None when
+            web access is off.
 
     """
 
@@ -74,6 +77,7 @@ class Services:
     cancelled: Callable[[], bool] = lambda: False
     checks: CheckRunner = run_all_checks
     package: Packager = package_and_run
+    web: WebClient | None = None
 
 
 @dataclass

@@ -29,9 +29,11 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import Field, SecretStr
 
+from agents.budget import RunBudget
 from agents.cassette import HEADER_CALL_KEY, Cassette, CassetteError, CassetteRecorder
 from agents.config import (
     ROLES,
+    BudgetExceeded,
     ModelConfigError,
     ModelRef,
     ProviderAuthError,
@@ -40,9 +42,9 @@ from agents.config import (
     Role,
 )
 
-__all__ = ["ROLES", "KeyLookup", "ModelConfigError", "ModelRef", "ModelSelector", "ModelUsage",
-           "ProviderAuthError", "ProviderConfig", "ProviderUnavailable", "ReplayChatModel", "Role",
-           "list_models"]
+__all__ = ["ROLES", "BudgetExceeded", "KeyLookup", "ModelConfigError", "ModelRef",
+           "ModelSelector", "ModelUsage", "ProviderAuthError", "ProviderConfig",
+           "ProviderUnavailable", "ReplayChatModel", "Role", "list_models"]
 
 KeyLookup = Callable[[str, ProviderConfig], str | None]
 """``(provider name, config) -> key or None``: environment first, then the OS keyring."""
@@ -106,8 +108,11 @@ class ModelSelector:
         roles: role -> ordered model references (first is preferred).
         providers: provider name -> configuration.
         key_lookup: finds a provider's key (never logged).
-        recorder: when given, every answer is appended to the run's cassette.
+        recorder: when given, every answer is appended to the run's cassette, and an answer
+            the run already recorded under a call key is returned again without asking the
+            provider (a resumed or re-run node replays its calls identically, unpaid).
         on_event: called with small dicts about retries, fallbacks and usage (for the UI/log).
+        budget: when given, checked before each provider call and charged after it.
 
     Raises (at construction through :meth:`validate`): nothing; call :meth:`validate` and
     :meth:`preflight` before starting work.
@@ -119,7 +124,9 @@ class ModelSelector:
     key_lookup: KeyLookup
     recorder: CassetteRecorder | None = None
     on_event: Callable[[dict[str, Any]], None] | None = None
+    budget: RunBudget | None = None
     usage: dict[str, ModelUsage] = field(default_factory=dict)
+    _unpriced: set[str] = field(default_factory=set)
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -201,6 +208,11 @@ class ModelSelector:
                tools: Sequence[dict[str, Any]] | None = None) -> AIMessage:
         """Ask the role's models in order until one answers.
 
+        When the run's cassette already holds an answer for ``key`` (recorded by this run
+        before a crash, a cancel, a budget stop or an interrupt), that answer is returned:
+        no provider is asked and nothing is counted again. Otherwise the run's budget is
+        checked first.
+
         Args:
             role: "planner", "coder" or "judge".
             messages: the conversation.
@@ -212,8 +224,14 @@ class ModelSelector:
             ProviderAuthError: every model failed and at least the last one refused its key.
             ProviderUnavailable: every model failed (errors of each listed).
             CassetteError: a replay model has no answer for ``key``.
+            BudgetExceeded: a budget of the run is used up (nothing was asked).
 
         """
+        recorded = self._recorded(key, messages)
+        if recorded is not None:
+            return recorded
+        if self.budget is not None:
+            self.budget.check()
         errors: list[str] = []
         auth_failed = False
         for ref in self.roles.get(role, ()):
@@ -243,6 +261,21 @@ class ModelSelector:
         if auth_failed:
             raise ProviderAuthError(f"{role}: {detail}")
         raise ProviderUnavailable(f"{role}: every model failed: {detail}")
+
+    def _recorded(self, key: str, messages: list[BaseMessage]) -> AIMessage | None:
+        """The run's own recorded answer for ``key``, if it was asked the same way."""
+        if self.recorder is None:
+            return None
+        item = self.recorder.get(key)
+        if item is None:
+            return None
+        if item.request is not None and len(item.request) != len(messages):
+            # the same key with a different conversation: a stale answer must not be reused
+            self._emit({"type": "recorded_answer_stale", "key": key,
+                        "recorded_messages": len(item.request), "messages": len(messages)})
+            return None
+        self._emit({"type": "model_reused", "key": key, "model": item.model})
+        return item.response.to_message(item.usage)
 
     def _call(self, ref: ModelRef, config: ProviderConfig, messages: list[BaseMessage],
               key: str, tools: Sequence[dict[str, Any]] | None) -> AIMessage:
@@ -300,8 +333,19 @@ class ModelSelector:
         tokens_out = meta["output_tokens"] if meta else 0
         entry.input_tokens += tokens_in
         entry.output_tokens += tokens_out
+        config = self.providers.get(ref.provider)
+        price = config.price_of(ref.model) if config is not None else None
+        if price is None and str(ref) not in self._unpriced:
+            self._unpriced.add(str(ref))
+            self._emit({"type": "price_unknown", "model": str(ref),
+                        "warning": f"no price is known for {ref}: its cost is not counted and"
+                                   " the cost budget does not cover its calls (set"
+                                   f" providers.{ref.provider}.prices)"})
+        if self.budget is not None:
+            self.budget.add(tokens_in, tokens_out, price)
         self._emit({"type": "model_call", "model": str(ref), "input_tokens": tokens_in,
-                    "output_tokens": tokens_out})
+                    "output_tokens": tokens_out,
+                    "cost_usd": None if price is None else price.cost(tokens_in, tokens_out)})
 
     def _emit(self, event: dict[str, Any]) -> None:
         if self.on_event is not None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from agents.budget import RunSpending
 from agents.cassette import Interaction
 from agents.context import Context, emit, services_of
 from agents.schemas import Plan, SafetyVerdict, Spec
@@ -55,11 +56,17 @@ def _checks_table(run_dir: Path) -> list[str]:
 
 
 def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Write the report and set the final ``status``."""
+    """Write the report and set the final ``status``.
+
+    The report's "Spending" section gives tokens in/out, model calls, cost (or "unknown
+    price" for models without one), active time, per model and per node, the run's budgets,
+    and each budget the run stopped at before it was raised.
+    """
     services = services_of(runtime)
     record = services.record
     status = final_status(state)
     usage = usage_by_model(record.run_dir / "cassette.jsonl")
+    spending = RunSpending.read(record.run_dir, services.models.providers)
     lines = [f"# MultiCoder run {state.get('run_id', record.run_id)}", "",
              f"**Status:** {status}", "", "## Task", "", state.get("task", ""), ""]
     if state.get("error") and status != "done":
@@ -80,16 +87,12 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
         lines += ["## Artifact", "", f"- file: `{artifact['path']}`",
                   f"- size: {artifact['size_bytes']} bytes", f"- sha256: `{artifact['sha256']}`",
                   ""]
-    if usage:
-        lines += ["## Models", "", "| model | calls | input tokens | output tokens |",
-                  "|---|---|---|---|"]
-        lines += [f"| {m} | {u['calls']} | {u['input_tokens']} | {u['output_tokens']} |"
-                  for m, u in usage.items()]
+    lines += spending.markdown(services.limits)
     record.write_text("report.md", "\n".join(lines) + "\n")
     record.write_json("report.json", {
         "run_id": record.run_id, "status": status, "task": state.get("task"),
         "error": state.get("error"), "safety": state.get("safety"), "plan": state.get("plan"),
         "rounds": state.get("round", 0), "artifact": artifact, "usage": usage,
-        "coder_notes": state.get("coder_notes", [])})
+        "spending": spending.to_json(), "coder_notes": state.get("coder_notes", [])})
     emit(runtime, "run_finished", status=status, artifact=(artifact or {}).get("path"))
     return {"status": status}

@@ -33,6 +33,11 @@ class RunState(TypedDict, total=False):
         checks_passed: whether the last tester pass (and packaging) passed.
         artifact: the packaged executable's manifest, once built.
         coder_notes: the coder's closing message per round (appended).
+        loop: the coder's own loop detection in its last round (``{"kind": "tool_call",
+            "detail": ...}``; empty when none), see :mod:`agents.loops`.
+        repairing: signatures of the findings the last repair round was given (to notice the
+            same failure coming back).
+        hint: the person's hint for the next coder round ("continue" at ``ask_human``).
         status: how the run ended (set by the last nodes).
         error: a one-line reason when the run failed.
     """
@@ -54,5 +59,8 @@ class RunState(TypedDict, total=False):
     checks_passed: bool
     artifact: dict[str, Any]
     coder_notes: Annotated[list[str], operator.add]
+    loop: dict[str, Any]
+    repairing: list[str]
+    hint: str
     status: RunStatus
     error: str

@@ -5,6 +5,8 @@
     START -> safety_gate -> confirm_start* -> spec_expander -> planner -> approve_plan* -> coder
           -> paranoid_tester --fail--> coder          (bounded repair rounds)
                              --stuck--> ask_human* --> coder | reporter
+                               (stuck: the round limit, the coder looping, or the same
+                                finding back after a repair round; see agents.loops)
                              --pass--> packager -> reporter -> END
     safety_gate --red--> reporter -> END               (a refused request never reaches the coder)
 
@@ -23,6 +25,7 @@ from langgraph.runtime import Runtime
 from agents.approvals import approve_plan, ask_human, confirm_start
 from agents.coder import coder
 from agents.context import Context, Services, emit, stop_if_cancelled
+from agents.loops import stuck
 from agents.packager import packager
 from agents.paranoid_tester import paranoid_tester
 from agents.planner import planner
@@ -70,13 +73,15 @@ def after_plan(state: RunState) -> Literal["coder", "planner"]:
 
 
 def _after_failure(state: RunState) -> Literal["coder", "ask_human"]:
+    if stuck(state) is not None:  # a loop: ask instead of paying for another round
+        return "ask_human"
     if state.get("round", 0) < state.get("rounds_allowed", 3):
         return "coder"
     return "ask_human"
 
 
 def after_tests(state: RunState) -> Literal["packager", "coder", "ask_human"]:
-    """Pass -> package; fail -> repair, until the round limit, then ask the person."""
+    """Pass -> package; fail -> repair, until the round limit or a loop, then ask the person."""
     return "packager" if state.get("checks_passed") else _after_failure(state)
 
 

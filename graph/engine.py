@@ -7,11 +7,12 @@ checkpointer, so a run killed at any point resumes from its last finished node.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -23,7 +24,9 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
+from agents.budget import RunBudget, RunSpending
 from agents.cassette import CassetteError, CassetteRecorder
+from agents.config import BudgetExceeded, Limits
 from agents.context import Context, RunCancelled, Services
 from agents.models import (
     ModelConfigError,
@@ -47,6 +50,7 @@ from memory.retention import apply_retention
 from memory.run_index import RunRow
 from tools.actions import Policy, default_registry
 from tools.appenv import AppEnvironment
+from tools.web import WebClient, WebError
 
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 RUN_LOCK = ".lock"
@@ -61,7 +65,8 @@ class RunEvent:
 
     ``kind``: "progress" (node started, tool call, check result ...), "interrupt" (the run
     waits for a decision; ``data`` is the interrupt payload), "finished" (``data["status"]``),
-    or "failed" (``data["error"]``; the run is saved and resumable).
+    or "failed" (``data["error"]``; the run is saved and resumable; a run stopped at a budget
+    also has ``data["budget"]``, ``data["limit"]`` and ``data["spent"]``).
     """
 
     run_id: str
@@ -78,6 +83,14 @@ class RunConfig(BaseModel):
     sandbox: str = Field(default="local", description="Sandbox backend: docker, bwrap, local")
     sandbox_reason: str = ""
     created_at: str
+    limits: dict[str, float | None] = Field(
+        default_factory=dict, description="Budget overrides of this run (see LIMIT_OPTIONS);"
+        " None: no limit")
+
+
+#: The run budgets a person may set per run (``build``/``resume`` options), by field of
+#: :class:`agents.config.Limits`.
+LIMIT_OPTIONS = ("max_tokens", "max_cost_usd", "max_model_calls", "max_wall_time_s")
 
 
 def new_run_id() -> str:
@@ -145,7 +158,8 @@ class Engine:
             raise InputError(str(exc)) from None
 
     def start(self, task: str, *, models: Mapping[str, Sequence[str]] | None = None,
-              attachments: Sequence[Path] = (), sandbox: str | None = None) -> str:
+              attachments: Sequence[Path] = (), sandbox: str | None = None,
+              limits: Mapping[str, float | None] | None = None) -> str:
         """Validate everything, then create the run (folder, index row, ``run.json``).
 
         Nothing is written when validation fails. The run does not execute until
@@ -154,10 +168,12 @@ class Engine:
         Raises:
             InputError: empty task, bad model reference, missing key, refused key, missing or
                 too large attachment, no usable sandbox (``sandbox`` names a backend for this
-                run: docker, bwrap or local; the settings decide when None).
+                run: docker, bwrap or local; the settings decide when None), a bad
+                budget in ``limits`` (see :meth:`set_limits`).
 
         """
         task = task.strip()
+        overrides = self._check_limits(limits or {})
         if not task:
             raise InputError("the task is empty: describe the application to build")
         roles = self.model_roles(models)
@@ -170,12 +186,65 @@ class Engine:
         self.check_models(roles)
         self._apply_retention()
         run_id = new_run_id()
-        self._create_run(run_id, task, roles, attachments, choice)
+        self._create_run(run_id, task, roles, attachments, choice, overrides)
         return run_id
 
+    @staticmethod
+    def _check_limits(limits: Mapping[str, float | None]) -> dict[str, float | None]:
+        checked: dict[str, float | None] = {}
+        for name, value in limits.items():
+            if name not in LIMIT_OPTIONS:
+                raise InputError(f"unknown budget '{name}' (budgets: {', '.join(LIMIT_OPTIONS)})")
+            if value is not None and value < 0:
+                raise InputError(f"the budget {name} cannot be negative ({value})")
+            checked[name] = None if not value else (
+                int(value) if name in ("max_tokens", "max_model_calls") else float(value))
+        return checked
+
+    def run_limits(self, config: RunConfig) -> Limits:
+        """The limits of a run: the settings' limits with the run's own overrides applied."""
+        return replace(self.settings.limits.to_limits(), **config.limits)  # type: ignore[arg-type]
+
+    def set_limits(self, run_id: str, limits: Mapping[str, float | None]) -> Limits:
+        """Change a run's budgets (``resume --max-tokens N`` ...); kept in its ``run.json``.
+
+        Args:
+            run_id: the run.
+            limits: field of :data:`LIMIT_OPTIONS` -> new limit (tokens, USD, calls, seconds);
+                0 or None means no limit. Budgets not named keep their value.
+
+        Returns:
+            The run's limits from now on.
+
+        Raises:
+            InputError: no such run, an unknown budget or a negative value.
+
+        """
+        overrides = self._check_limits(limits)
+        record = self._open_record(run_id)
+        try:
+            config = self._run_config(record)
+            if overrides:
+                config = config.model_copy(update={"limits": config.limits | overrides})
+                record.write_json("run.json", config.model_dump())
+                record.event("limits_changed", **overrides)
+            return self.run_limits(config)
+        finally:
+            record.close()
+
+    def spending(self, run_id: str) -> RunSpending:
+        """What a run has spent so far (tokens, calls, cost, active time, budget stops).
+
+        Raises:
+            InputError: no such run.
+
+        """
+        run = self.get_run(run_id)
+        return RunSpending.read(Path(run.run_dir), self.settings.providers)
+
     def _create_run(self, run_id: str, task: str, roles: Mapping[str, Sequence[ModelRef]],
-                    attachments: Sequence[Path] = (), choice: BackendChoice | None = None
-                    ) -> None:
+                    attachments: Sequence[Path] = (), choice: BackendChoice | None = None,
+                    limits: Mapping[str, float | None] | None = None) -> None:
         """Create the run folder, copy the attachments, write ``run.json``, add the index row."""
         record = RunRecord.create(self.settings.runs_dir, run_id, self.redactor)
         names = []
@@ -188,7 +257,7 @@ class Engine:
         choice = choice or choose_backend(self.settings.sandbox)
         config = RunConfig(task=task, models=models, attachments=names,
                            created_at=datetime.now(UTC).isoformat(), sandbox=choice.name,
-                           sandbox_reason=choice.reason)
+                           sandbox_reason=choice.reason, limits=dict(limits or {}))
         record.write_json("run.json", config.model_dump())
         record.event("run_created", task=task, models=config.models)
         record.event("sandbox_chosen", backend=choice.name, isolated=choice.isolated,
@@ -268,18 +337,39 @@ class Engine:
             data = dict(event)
             record.event(str(data.pop("type", "model")), **data)
 
+        limits = self.run_limits(config)
         models = ModelSelector(
             roles=roles, providers=self.settings.providers, key_lookup=lookup_key,
             recorder=CassetteRecorder(record.run_dir / "cassette.jsonl", self.redactor),
-            on_event=on_model_event)
+            on_event=on_model_event,
+            budget=RunBudget.restore(record.run_dir, limits, self.settings.providers, run_id))
         sandbox = open_sandbox(config.sandbox, self.settings.sandbox, record.workspace,
                                writable=[record.dist_dir])
         cancel_flag = record.run_dir / CANCEL_FLAG
         return Services(
             record=record, models=models, sandbox=sandbox,
             environment=AppEnvironment(record.workspace, sandbox),
-            registry=default_registry(), policy=Policy(workspace=record.workspace),
-            limits=self.settings.limits.to_limits(), cancelled=cancel_flag.exists)
+            registry=default_registry(web=self.settings.web.enabled),
+            policy=Policy(workspace=record.workspace),
+            limits=limits, cancelled=cancel_flag.exists, web=self._web_client())
+
+    def _web_client(self) -> WebClient | None:
+        """The coder's web client from ``[web]`` (None when off); the token is redacted.
+
+        Raises:
+            InputError: a ``[web]`` address is not http(s).
+
+        """
+        web = self.settings.web
+        if not web.enabled:
+            return None
+        token = os.environ.get(web.github_token_env) or None
+        if token:
+            self.redactor.add(token)
+        try:
+            return web.client(self.settings.data_dir, token)
+        except WebError as exc:
+            raise InputError(f"invalid [web] setting: {exc}") from None
 
     def stream(self, run_id: str, decision: Mapping[str, Any] | None = None
                ) -> Iterator[RunEvent]:
@@ -309,6 +399,8 @@ class Engine:
             yield from self._stream_locked(run_id, services, decision)
         finally:
             services.sandbox.close()
+            if services.web is not None:
+                services.web.close()
             record.close()
             lock.release()
 
@@ -316,6 +408,7 @@ class Engine:
                        decision: Mapping[str, Any] | None) -> Iterator[RunEvent]:
         record = services.record
         (record.run_dir / CANCEL_FLAG).unlink(missing_ok=True)
+        record.event("session_started")  # the run's active time is summed per session (budgets)
         config: RunnableConfig = {"configurable": {"thread_id": run_id}}
         snapshot = self.graph.get_state(config)
         payload: Any
@@ -356,6 +449,16 @@ class Engine:
             self.index.update(run_id, status="cancelled", error="cancelled by the person")
             record.event("run_cancelled")
             yield RunEvent(run_id, "failed", {"error": "cancelled", "resumable": True})
+            return
+        except BudgetExceeded as exc:
+            # the node that asked has not finished: its checkpoint is intact and it runs again
+            # (from its snapshot, replaying the answers already recorded) once raised
+            self.index.update(run_id, status="cancelled", error=str(exc))
+            record.event("budget_exceeded", budget=exc.budget, limit=exc.limit,
+                         spent=exc.spent, error=str(exc))
+            yield RunEvent(run_id, "failed", {"error": str(exc), "resumable": True,
+                                              "budget": exc.budget, "limit": exc.limit,
+                                              "spent": exc.spent})
             return
         except (ProviderAuthError, ProviderUnavailable, CassetteError, AnswerFormatError,
                 ModelConfigError) as exc:

@@ -30,9 +30,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from agents.config import Limits, ModelRef, ProviderConfig
+from agents.config import Limits, ModelPrice, ModelRef, ProviderConfig
 from tools.appenv import DEFAULT_TOOLS as CHECK_TOOLS
 from tools.sandbox.base import SandboxLimits
+from tools.web import WebClient
 
 #: The sandbox image ``multicoder sandbox build`` makes (bump the tag when its Dockerfile
 #: changes).
@@ -40,6 +41,7 @@ SANDBOX_IMAGE = "multicoder-sandbox:1"
 
 __all__ = [
     "CHECK_TOOLS",
+    "DEFAULT_PRICES",
     "KEYRING_SERVICE",
     "SANDBOX_IMAGE",
     "KeyStoreError",
@@ -47,6 +49,7 @@ __all__ = [
     "RoleModels",
     "SandboxSettings",
     "Settings",
+    "WebSettings",
     "config_file",
     "default_providers",
     "delete_key",
@@ -59,20 +62,46 @@ KEYRING_SERVICE = "multicoder"
 CASSETTE_DIR = Path(__file__).resolve().parent.parent / "datasets" / "cassettes"
 
 
+#: List prices in USD per million tokens (input, output) of the built-in providers' usual
+#: models, as of 2026. Prices change: override them in the settings, e.g.
+#: ``[providers.openai.prices] "gpt-4.1" = {input = 2.0, output = 8.0}``.
+DEFAULT_PRICES: dict[str, dict[str, ModelPrice]] = {
+    "openai": {"gpt-4.1": ModelPrice(input=2.0, output=8.0),
+               "gpt-4.1-mini": ModelPrice(input=0.4, output=1.6),
+               "gpt-4.1-nano": ModelPrice(input=0.1, output=0.4),
+               "o3": ModelPrice(input=2.0, output=8.0),
+               "o4-mini": ModelPrice(input=1.1, output=4.4),
+               "gpt-4o": ModelPrice(input=2.5, output=10.0),
+               "gpt-4o-mini": ModelPrice(input=0.15, output=0.6)},
+    "deepseek": {"deepseek-chat": ModelPrice(input=0.28, output=0.42),
+                 "deepseek-reasoner": ModelPrice(input=0.28, output=0.42)},
+    "gemini": {"gemini-2.5-pro": ModelPrice(input=1.25, output=10.0),
+               "gemini-2.5-flash": ModelPrice(input=0.3, output=2.5)},
+    "local": {"*": ModelPrice(input=0, output=0)},  # your own machine: no bill
+}
+
+
 def default_providers() -> dict[str, ProviderConfig]:
-    """The providers MultiCoder knows out of the box (users add any OpenAI-compatible one)."""
+    """The providers MultiCoder knows out of the box (users add any OpenAI-compatible one).
+
+    Prices of the usual models are included (:data:`DEFAULT_PRICES`, as of 2026; override
+    them in the settings); local servers (ollama, lmstudio) cost nothing.
+    """
     return {
         "openai": ProviderConfig(base_url="https://api.openai.com/v1",
-                                 api_key_env="OPENAI_API_KEY"),
+                                 api_key_env="OPENAI_API_KEY", prices=DEFAULT_PRICES["openai"]),
         "openrouter": ProviderConfig(base_url="https://openrouter.ai/api/v1",
                                      api_key_env="OPENROUTER_API_KEY"),
         "deepseek": ProviderConfig(base_url="https://api.deepseek.com/v1",
-                                   api_key_env="DEEPSEEK_API_KEY"),
+                                   api_key_env="DEEPSEEK_API_KEY",
+                                   prices=DEFAULT_PRICES["deepseek"]),
         "gemini": ProviderConfig(
             base_url="https://generativelanguage.googleapis.com/v1beta/openai/",
-            api_key_env="GEMINI_API_KEY"),
-        "ollama": ProviderConfig(base_url="http://localhost:11434/v1", needs_key=False),
-        "lmstudio": ProviderConfig(base_url="http://localhost:1234/v1", needs_key=False),
+            api_key_env="GEMINI_API_KEY", prices=DEFAULT_PRICES["gemini"]),
+        "ollama": ProviderConfig(base_url="http://localhost:11434/v1", needs_key=False,
+                                 prices=DEFAULT_PRICES["local"]),
+        "lmstudio": ProviderConfig(base_url="http://localhost:1234/v1", needs_key=False,
+                                   prices=DEFAULT_PRICES["local"]),
         "replay": ProviderConfig(kind="replay", needs_key=False, cassette_dir=CASSETTE_DIR),
     }
 
@@ -107,9 +136,27 @@ class RoleModels(BaseModel):
                 for role in ("planner", "coder", "judge")}
 
 
-class LimitSettings(BaseModel):
-    """Budgets (see :class:`agents.context.Limits`)."""
+def _zero_is_unlimited(value: Any) -> Any:
+    return None if value in (0, "0", "", "none", "None") else value
 
+
+class LimitSettings(BaseModel):
+    """Budgets (see :class:`agents.config.Limits`); for the four run budgets 0 means no limit.
+
+    ``max_tokens`` (input + output tokens), ``max_cost_usd`` (US dollars, from the providers'
+    prices), ``max_model_calls`` and ``max_wall_time_s`` (active seconds, summed over resumes)
+    cover the whole run; a run that reaches one stops, saved, and ``multicoder resume RUN_ID
+    --max-tokens/--max-cost/--max-calls/--max-time`` continues it with a higher limit.
+    """
+
+    max_tokens: Annotated[int | None, BeforeValidator(_zero_is_unlimited)] = Field(
+        default=2_000_000, ge=1, description="Tokens (input + output) per run; 0: no limit")
+    max_cost_usd: Annotated[float | None, BeforeValidator(_zero_is_unlimited)] = Field(
+        default=5.0, gt=0, description="US dollars per run (known prices); 0: no limit")
+    max_model_calls: Annotated[int | None, BeforeValidator(_zero_is_unlimited)] = Field(
+        default=400, ge=1, description="Model calls per run; 0: no limit")
+    max_wall_time_s: Annotated[float | None, BeforeValidator(_zero_is_unlimited)] = Field(
+        default=7200.0, gt=0, description="Active seconds per run; 0: no limit")
     max_repair_rounds: int = Field(default=3, ge=0, le=20)
     max_coder_turns: int = Field(default=40, ge=1, le=500)
     check_timeout_s: float = Field(default=300.0, gt=0)
@@ -140,6 +187,41 @@ class SandboxSettings(BaseModel):
                              tmpfs_mb=self.tmpfs_mb, wall_time_s=self.wall_time_s)
 
 
+class WebSettings(BaseModel):
+    """``[web]``: the coder's web tools (G10): search engine, GitHub API, cache, spacing.
+
+    The GitHub token is not a setting: it is read from the environment variable named by
+    ``github_token_env`` and sent only to ``github_api``'s host.
+    """
+
+    enabled: bool = Field(default=True, description="Offer the web actions to the coder")
+    search: Literal["ddgs", "searxng"] = Field(
+        default="ddgs", description="ddgs (DuckDuckGo and others) or a SearXNG instance")
+    searxng_url: str = Field(default="http://localhost:8888",
+                             description="The SearXNG instance (JSON format enabled)")
+    github_api: str = Field(default="https://api.github.com", pattern=r"^https?://")
+    github_token_env: str = Field(default="GITHUB_TOKEN",
+                                  description="Environment variable holding a GitHub token")
+    cache_ttl_s: float = Field(default=3600.0, ge=0, description="How long answers are reused")
+    min_interval_s: float = Field(default=1.0, ge=0,
+                                  description="Minimum seconds between requests to one host")
+    timeout_s: float = Field(default=20.0, gt=0)
+    max_download_mb: float = Field(default=50.0, gt=0)
+
+    def client(self, data_dir: Path | None, token: str | None = None) -> WebClient:
+        """The runtime form; its cache is ``<data_dir>/web-cache.sqlite`` (memory if None).
+
+        Raises:
+            WebError: a configured address is not http(s).
+
+        """
+        return WebClient.create(
+            search=self.search, searxng_url=self.searxng_url, github_api=self.github_api,
+            github_token=token, cache_path=data_dir / "web-cache.sqlite" if data_dir else None,
+            cache_ttl_s=self.cache_ttl_s, min_interval_s=self.min_interval_s,
+            timeout_s=self.timeout_s, max_download_bytes=int(self.max_download_mb * 1e6))
+
+
 def config_file() -> Path:
     """The settings file: ``$MULTICODER_CONFIG`` or the user config dir's settings.toml."""
     override = os.environ.get("MULTICODER_CONFIG")
@@ -158,6 +240,7 @@ class Settings(BaseSettings):
     models: RoleModels = Field(default_factory=RoleModels)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     retention_days: int | None = Field(default=90, ge=1,
                                        description="Finished runs older than this are removed")
     retention_keep_last: int = Field(default=20, ge=0,
@@ -171,8 +254,11 @@ class Settings(BaseSettings):
             merged: dict[str, Any] = {n: p.model_dump() for n, p in default_providers().items()}
             for name, value in data["providers"].items():
                 base = merged.get(name, {})
-                merged[name] = base | (value.model_dump(exclude_unset=True)
-                                       if isinstance(value, BaseModel) else dict(value))
+                fields = (value.model_dump(exclude_unset=True)
+                          if isinstance(value, BaseModel) else dict(value))
+                if isinstance(fields.get("prices"), dict):  # a price added, not all replaced
+                    fields["prices"] = dict(base.get("prices", {})) | fields["prices"]
+                merged[name] = base | fields
             data = data | {"providers": merged}
         return data
 

@@ -12,15 +12,31 @@ def test_help_lists_the_commands_and_exit_codes(cli_env):
     assert "--auto-approve" in build.stdout and "--replay" in build.stdout
 
 
-def test_doctor_reports_tools_providers_and_what_to_set(cli_env):
+def test_doctor_reports_each_component_with_its_state_and_what_to_do(cli_env):
     del cli_env["OPENAI_API_KEY"]
-    result = run_cli(["doctor"], cli_env)
+    result = run_cli(["doctor", "--offline"], cli_env)
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "uv" in out and "python" in out
-    assert "provider openai" in out and "set OPENAI_API_KEY" in out and "warning" in out
-    assert "provider replay" in out
-    assert "role planner" in out
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
+            if line.count("│") >= 4}
+    for component in ("python", "uv", "sandbox", "docker", "bubblewrap", "disk",
+                      "database runs", "database checkpoints", "provider openai",
+                      "provider replay", "role planner"):
+        assert component in rows, (component, result.stdout)
+    assert " degraded " in rows["provider openai"] and "OPENAI_API_KEY" in rows["provider openai"]
+    assert " ok " in rows["provider replay"] and " ok " in rows["disk"]
+    # The person chose the local backend in this environment: flagged, with what to do.
+    assert " degraded " in rows["sandbox"] and "NOT sandboxed" in rows["sandbox"]
+    assert "components:" in result.stdout
+
+
+def test_doctor_finds_a_damaged_database_and_says_what_to_do(cli_env, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "checkpoints.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    result = run_cli(["doctor", "--offline"], cli_env)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if "database checkpoints" in line)
+    assert " down " in line and "move checkpoints.sqlite aside" in line
 
 
 def test_runs_list_and_show_after_a_refused_run(cli_env):

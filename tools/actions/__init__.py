@@ -17,10 +17,18 @@ from tools.actions.params import (
 )
 from tools.actions.policy import DEFAULT_PROGRAMS, Policy
 from tools.actions.registry import ActionRegistry, ActionSpec, Handler
+from tools.actions.web_actions import (
+    WEB_ACTIONS,
+    FetchRequest,
+    approval_request,
+    call_key,
+    register_web_actions,
+)
 
 __all__ = [
     "DEFAULT_PROGRAMS",
     "SKIPPED_DIRS",
+    "WEB_ACTIONS",
     "ActionCall",
     "ActionContext",
     "ActionError",
@@ -31,6 +39,7 @@ __all__ = [
     "ActionSpec",
     "ApprovalHook",
     "EditFileParams",
+    "FetchRequest",
     "Handler",
     "ListDirParams",
     "Policy",
@@ -41,6 +50,9 @@ __all__ = [
     "RunTestsParams",
     "SearchTextParams",
     "WriteFileParams",
+    "approval_request",
+    "call_key",
     "default_registry",
+    "register_web_actions",
     "validation_sentence",
 ]

@@ -26,6 +26,7 @@ from tools.actions.params import (
 )
 from tools.actions.policy import Policy
 from tools.actions.registry import ActionRegistry
+from tools.actions.web_actions import register_web_actions
 from tools.sandbox.base import AppEnvironmentError, CommandEnvironment, SandboxError
 
 #: Most entries list_dir returns.
@@ -262,10 +263,12 @@ def run_tests(params: RunTestsParams, context: ActionContext, policy: Policy) ->
     return _run(command, params.timeout_s, environment, context, policy, logs)
 
 
-def default_registry() -> ActionRegistry:
-    """A registry with the seven built-in actions (none needs approval).
+def default_registry(*, web: bool = False) -> ActionRegistry:
+    """A registry with the seven built-in actions (none needs approval), plus the web ones.
 
-    Names: read_file, write_file, edit_file, list_dir, search_text, run_command, run_tests.
+    Names: read_file, write_file, edit_file, list_dir, search_text, run_command, run_tests;
+    with ``web``: web_search, github_repo, fetch_page, download and clone_repo (the last two
+    need approval; see :mod:`tools.actions.web_actions`).
     """
     registry = ActionRegistry()
     registry.register("read_file", ReadFileParams, read_file)
@@ -275,6 +278,8 @@ def default_registry() -> ActionRegistry:
     registry.register("search_text", SearchTextParams, search_text)
     registry.register("run_command", RunCommandParams, run_command)
     registry.register("run_tests", RunTestsParams, run_tests)
+    if web:
+        register_web_actions(registry)
     return registry
 
 

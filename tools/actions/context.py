@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.sandbox.base import CommandEnvironment, Sandbox
+from tools.web.session import WebSession
 
 
 class ActionError(Exception):
@@ -25,9 +26,12 @@ class ActionContext:
         sandbox: where run_command and run_tests execute.
         environment: the application's own environment (its python, pytest, ruff ...);
             None until it exists, in which case command actions fail with a clear error.
+        web: this round's web session (client, known addresses, approvals granted); None
+            when web access is off, in which case the web actions fail with a clear error.
 
     """
 
     workspace: Path
     sandbox: Sandbox
     environment: CommandEnvironment | None = None
+    web: WebSession | None = None

@@ -3,11 +3,14 @@
 Exit codes: 0 the application was built; 1 the run ended without one (refused, rejected,
 stopped, failed checks); 2 bad input (nothing was written); 3 the run stopped on an error and
 is saved (``multicoder resume RUN_ID`` continues it); 4 the run waits for a decision;
-130 interrupted with Ctrl+C (resumable).
+5 the run stopped at one of its budgets (tokens, cost, model calls, time) and is saved
+(``multicoder resume RUN_ID --max-calls N`` ... continues it); 130 interrupted with Ctrl+C
+(resumable).
 """
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -31,15 +34,23 @@ from graph.settings import KeyStoreError, config_file, delete_key, store_key
 if TYPE_CHECKING:
     from graph import Engine, RunEvent
 
-EXIT_OK, EXIT_NOT_BUILT, EXIT_INPUT, EXIT_ERROR, EXIT_WAITING = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_NOT_BUILT, EXIT_INPUT, EXIT_ERROR, EXIT_WAITING, EXIT_BUDGET = 0, 1, 2, 3, 4, 5
+
+EXIT_CODES_HELP = ("Exit codes: 0 built; 1 ended without an executable; 2 bad input; 3 stopped"
+                   " on an error (saved, resumable); 4 waits for a decision; 5 stopped at a"
+                   " budget (saved; resume with a higher --max-tokens/--max-cost/--max-calls/"
+                   "--max-time); 130 Ctrl+C.")
 
 app = typer.Typer(help="MultiCoder: a task in plain language in, a checked and packaged"
-                       " Python application out.", no_args_is_help=True,
+                       " Python application out.\n\n" + EXIT_CODES_HELP, no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 runs_app = typer.Typer(help="Past runs.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys in the OS keyring.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(keys_app, name="keys")
+sandbox_app = typer.Typer(help="The Docker sandbox image generated code runs in.",
+                          no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -89,6 +100,43 @@ def parse_models(values: list[str] | None) -> dict[str, list[str]]:
     return models
 
 
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?:in)?)?"
+                       r"(?:(\d+(?:\.\d+)?)s?)?")
+
+
+def parse_duration(text: str) -> float:
+    """``"2h"``, ``"90m"``, ``"1h30m"``, ``"3600"`` or ``"3600s"`` -> seconds (0: no limit).
+
+    Raises:
+        typer.Exit: not a duration (one clear line, exit 2).
+
+    """
+    match = _DURATION.fullmatch(text.strip().lower().replace(" ", ""))
+    if not text.strip() or match is None or not any(match.groups()):
+        raise fail(f"--max-time '{text}' is not a duration (e.g. 2h, 90m, 1h30m, 3600)")
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def budget_overrides(max_tokens: int | None, max_cost: float | None, max_calls: int | None,
+                     max_time: str | None) -> dict[str, float | None]:
+    """The budget options given on the command line, by :class:`agents.config.Limits` field."""
+    given = {"max_tokens": max_tokens, "max_cost_usd": max_cost, "max_model_calls": max_calls,
+             "max_wall_time_s": parse_duration(max_time) if max_time is not None else None}
+    return {name: value for name, value in given.items() if value is not None}
+
+
+MaxTokens = Annotated[int | None, typer.Option(
+    "--max-tokens", min=0, help="Token budget of the run (input + output; 0: no limit)")]
+MaxCost = Annotated[float | None, typer.Option(
+    "--max-cost", min=0, help="Cost budget of the run in USD, from the providers' prices"
+                              " (0: no limit)")]
+MaxCalls = Annotated[int | None, typer.Option(
+    "--max-calls", min=0, help="Model-call budget of the run (0: no limit)")]
+MaxTime = Annotated[str | None, typer.Option(
+    "--max-time", help="Active-time budget of the run, e.g. 2h, 90m, 3600 (0: no limit)")]
+
+
 # -- presenting events ---------------------------------------------------------------------
 
 def show_progress(data: dict[str, Any]) -> None:
@@ -114,6 +162,11 @@ def show_progress(data: dict[str, Any]) -> None:
                   f" {data['findings']} findings)[/]")
         for problem in data.get("problems", []):
             out.print(f"      [dim]{escape(problem.splitlines()[0])}[/]")
+    elif kind == "web_results":  # G10: what the web tools found, as cards
+        for card in data.get("cards", [])[:10]:
+            out.print(f"    [bold]{escape(str(card.get('title', ''))[:100])}[/]\n"
+                      f"    [blue]{escape(str(card.get('url', ''))[:200])}[/]\n"
+                      f"    [dim]{escape(str(card.get('summary', ''))[:200])}[/]", soft_wrap=True)
     elif kind == "environment_ready":
         out.print("  environment ready")
     elif kind == "packaging_built":
@@ -128,12 +181,18 @@ def ask_decision(payload: dict[str, Any], auto_approve: bool) -> dict[str, Any] 
     """Show an interrupt and get the person's decision (None: no answer possible here)."""
     kind = payload.get("kind", "question")
     title = {"confirm_start": "Start?", "approve_plan": "Approve the plan?",
-             "ask_human": "Repairs are not converging"}.get(kind, kind)
+             "ask_human": "Repairs are not converging",
+             "approve_fetch": "Allow this web request?"}.get(kind, kind)
     if payload.get("error"):
         err.print(f"[yellow]{escape(str(payload['error']))}[/]")
     out.print(Panel(Markdown(str(payload.get("summary", ""))), title=title))
     options: list[str] = list(payload.get("options", []))
-    if auto_approve:
+    if kind == "approve_fetch":
+        return _ask_fetch(payload, options, auto_approve)
+    if auto_approve and payload.get("needs_person"):
+        out.print("  [yellow]--auto-approve does not answer this: the safety classifier flagged"
+                  " the request, so only a person may approve it[/]")
+    elif auto_approve:
         choice = "approve" if "approve" in options else "stop"
         out.print(f"  [dim]--auto-approve: {choice}[/]")
         return {"action": choice}
@@ -145,6 +204,32 @@ def ask_decision(payload: dict[str, Any], auto_approve: bool) -> dict[str, Any] 
         return None
 
 
+def _ask_fetch(payload: dict[str, Any], options: list[str], auto_approve: bool
+               ) -> dict[str, Any] | None:
+    """A download or web fetch (G10): only a person at the terminal can approve it.
+
+    The exact address and destination are printed verbatim (not through Markdown).
+    ``--auto-approve`` never approves one: at a terminal the person is asked anyway; without
+    a terminal it is refused automatically (the coder is told, and the run goes on). Without
+    ``--auto-approve`` and without a terminal the run waits (exit 4), as for every question.
+    """
+    details = payload.get("details", {})
+    out.print(f"  address:  {escape(str(details.get('url', '')))}", soft_wrap=True)
+    if details.get("dest"):
+        out.print(f"  saved to: {escape(str(details.get('dest_absolute') or details['dest']))}",
+                  soft_wrap=True)
+    if not sys.stdin.isatty():
+        if not auto_approve:
+            return None
+        out.print("  [dim]--auto-approve never approves downloads or fetches: refused[/]")
+        return {"action": "reject", "feedback": "refused automatically: nobody was at the"
+                " terminal to approve it (--auto-approve does not cover web requests)"}
+    try:
+        return _prompt_decision("approve_fetch", options)
+    except typer.Abort:
+        return None
+
+
 def _prompt_decision(kind: str, options: list[str]) -> dict[str, Any]:
     choice = typer.prompt(f"Answer ({'/'.join(options)})", default=options[0])
     while choice not in options:
@@ -152,6 +237,8 @@ def _prompt_decision(kind: str, options: list[str]) -> dict[str, Any]:
     decision: dict[str, Any] = {"action": choice}
     if choice == "reject":
         decision["feedback"] = typer.prompt("What should change?", default="")
+    elif choice == "continue":
+        decision["feedback"] = typer.prompt("A hint for the coder (optional)", default="")
     elif choice == "edit" and kind == "confirm_start":
         decision["content"] = typer.prompt("The new request")
     elif choice == "edit":
@@ -209,12 +296,19 @@ def drive(engine: Engine, run_id: str, *, auto_approve: bool, out_dir: Path | No
         if pending is None:
             return EXIT_ERROR
         if pending.kind == "interrupt":
-            resumed_node = str(pending.data.get("kind"))
+            kind = str(pending.data.get("kind"))
+            resumed_node = "coder" if kind == "approve_fetch" else kind
             decision = ask_decision(pending.data, auto_approve)
             if decision is None:
                 err.print(f"run {run_id} waits for a decision: multicoder resume {run_id}")
                 return EXIT_WAITING
             continue
+        if pending.kind == "failed" and pending.data.get("budget"):
+            err.print(f"[bold yellow]run {run_id} stopped at its {pending.data['budget']}"
+                      f" budget:[/] {escape(str(pending.data['error']))}", soft_wrap=True)
+            err.print(f"The run is saved; `multicoder resume {run_id}` with a higher budget"
+                      " continues it from the same step.", soft_wrap=True)
+            return EXIT_BUDGET
         if pending.kind == "failed":
             err.print(f"[bold red]run {run_id} stopped:[/] {escape(str(pending.data['error']))}")
             err.print(f"The run is saved; continue it with: multicoder resume {run_id}")
@@ -255,7 +349,8 @@ def build(
         "--attach", help="An input file for the application (up to 50 MB); repeatable")] = None,
     auto_approve: Annotated[bool, typer.Option(
         "--auto-approve", help="Approve the start and the plan automatically (a red safety"
-                               " verdict still ends the run)")] = False,
+                               " verdict still ends the run; downloads and web fetches are"
+                               " never approved automatically)")] = False,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Copy the finished executable into this folder")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
@@ -264,6 +359,10 @@ def build(
         "--sandbox", help="Where generated code runs: docker, bwrap, or local (NOT sandboxed:"
                           " runs as you). Default: settings ([sandbox] backend, auto = Docker"
                           " if it answers, else bubblewrap)")] = None,
+    max_tokens: MaxTokens = None,
+    max_cost: MaxCost = None,
+    max_calls: MaxCalls = None,
+    max_time: MaxTime = None,
 ) -> None:
     """Build an application from a task: safety gate, spec, plan, code, checks, executable.
 
@@ -284,12 +383,14 @@ def build(
         except (OSError, UnicodeDecodeError) as exc:
             raise fail(f"cannot read spec file {spec_file}: {exc}") from None
     models = parse_models(model)
+    limits = budget_overrides(max_tokens, max_cost, max_calls, max_time)
     if replay:
         models = {role: [f"replay:{replay}"] for role in ("planner", "coder", "judge")} | models
     engine = load_engine()
     if sandbox is not None and sandbox not in ("docker", "bwrap", "local"):
         raise fail(f"unknown sandbox {sandbox!r}: use docker, bwrap or local")
-    run_id = engine.start(task or "", models=models, attachments=attach or [], sandbox=sandbox)
+    run_id = engine.start(task or "", models=models, attachments=attach or [], sandbox=sandbox,
+                          limits=limits)
     out.print(f"run [bold]{run_id}[/] — {escape(engine.get_run(run_id).run_dir)}")
     _show_sandbox(engine, run_id)
     _verbose(engine, run_id, verbose)
@@ -311,13 +412,25 @@ def _show_sandbox(engine: Engine, run_id: str) -> None:
 def resume(
     run_id: Annotated[str, typer.Argument(help="The run to continue")],
     auto_approve: Annotated[bool, typer.Option(
-        "--auto-approve", help="Approve pending questions automatically")] = False,
+        "--auto-approve", help="Approve pending questions automatically (never downloads"
+                               " or web fetches)")] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Copy the executable here")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    max_tokens: MaxTokens = None,
+    max_cost: MaxCost = None,
+    max_calls: MaxCalls = None,
+    max_time: MaxTime = None,
 ) -> None:
-    """Continue a run from its last finished step (after a crash, an error or a question)."""
+    """Continue a run from its last step (after a crash, an error, a question, a budget stop).
+
+    Budget options replace the run's limits from now on (kept in its run.json); what the run
+    already spent still counts. Example: multicoder resume RUN_ID --max-calls 600
+    """
     engine = load_engine()
     engine.get_run(run_id)
+    limits = budget_overrides(max_tokens, max_cost, max_calls, max_time)
+    if limits:
+        engine.set_limits(run_id, limits)
     _show_sandbox(engine, run_id)
     _verbose(engine, run_id, verbose)
     raise typer.Exit(drive(engine, run_id, auto_approve=auto_approve, out_dir=out_dir))
@@ -354,15 +467,29 @@ def runs_list(limit: Annotated[int, typer.Option(help="How many")] = 20) -> None
 @runs_app.command("show")
 def runs_show(run_id: Annotated[str, typer.Argument(help="The run")]) -> None:
     """One run: status, folder, artifact, error, and where its records are."""
+    from agents.config import format_amount
+
     engine = load_engine()
     run = engine.get_run(run_id)
     values = engine.state(run_id)
+    spent = engine.spending(run_id)
+    total = spent.total
     table = Table(show_header=False)
     for name, value in [("run", run.run_id), ("status", run.status), ("task", run.task),
                         ("folder", run.run_dir), ("created", run.created_at),
                         ("updated", run.updated_at), ("repair rounds", values.get("round", 0)),
-                        ("artifact", run.artifact or "—"), ("error", run.error or "—")]:
+                        ("artifact", run.artifact or "—"), ("error", run.error or "—"),
+                        ("model calls", total.calls),
+                        ("tokens", f"{total.input_tokens:,} in, {total.output_tokens:,} out"),
+                        ("cost", total.cost_text()),
+                        ("active time", format_amount("time", spent.wall_time_s))]:
         table.add_row(name, escape(str(value)))
+    for model, usage in spent.by_model.items():
+        table.add_row(f"  {model}", escape(
+            f"{usage.calls} calls, {usage.input_tokens:,} in, {usage.output_tokens:,} out,"
+            f" {usage.cost_text()}"))
+    for line in spent.stop_lines():
+        table.add_row("budget", escape(line))
     out.print(table)
 
 
@@ -418,6 +545,54 @@ def models(provider: Annotated[str, typer.Argument(help="Provider name, e.g. ope
     engine = load_engine()
     names = engine.provider_models(provider)
     out.print("\n".join(names))
+
+
+@sandbox_app.command("build")
+def sandbox_build(
+    method: Annotated[str, typer.Option(
+        help="auto (Docker Hub base, else debootstrap), pull, or debootstrap (no registry:"
+             " Linux, root)")] = "auto",
+    tag: Annotated[str | None, typer.Option(
+        help="Image tag (default: [sandbox] image of the settings)")] = None,
+) -> None:
+    """Build the Docker sandbox image (once; a few minutes)."""
+    from tools.sandbox.base import SandboxUnavailable
+    from tools.sandbox.image import METHODS, ImageBuildError, build_image
+
+    chosen = METHODS.get(method)
+    if chosen is None:
+        raise fail(f"unknown method {method!r}: use auto, pull or debootstrap")
+    image = tag or load_settings().sandbox.image
+    out.print(f"building the sandbox image {escape(image)} (method {method})")
+    try:
+        result = build_image(image, method=chosen,
+                             on_progress=lambda line: out.print(escape(line), soft_wrap=True,
+                                                                style="dim"))
+    except SandboxUnavailable as exc:
+        raise fail(str(exc)) from None
+    except ImageBuildError as exc:
+        raise fail(str(exc), EXIT_ERROR) from None
+    out.print(result.describe())
+
+
+@sandbox_app.command("status")
+def sandbox_status() -> None:
+    """Say whether the Docker sandbox can be used now (daemon, image) and which backend runs."""
+    from graph.sandboxes import choose_backend
+    from tools.sandbox.docker import daemon_version, image_present, unavailable_reason
+
+    settings = load_settings().sandbox
+    version = daemon_version()
+    out.print(f"docker daemon: {escape(version) if version else 'not answering'}")
+    present = version is not None and image_present(settings.image)
+    out.print(f"image {escape(settings.image)}: {'present' if present else 'missing'}")
+    problem = unavailable_reason(settings.image)
+    out.print(f"docker backend: {'ready' if problem is None else escape(problem)}")
+    try:
+        choice = choose_backend(settings)
+        out.print(f"backend for new runs: {choice.name} — {escape(choice.reason)}")
+    except InputError as exc:
+        out.print(f"backend for new runs: none — {escape(str(exc))}")
 
 
 def main() -> None:
