@@ -55,6 +55,31 @@ def _checks_table(run_dir: Path) -> list[str]:
     return rows
 
 
+def _sandbox_line(name: str, isolated: bool, description: str) -> str:
+    if isolated:
+        return f"Generated code ran in the **{name}** sandbox ({description})."
+    return (f"**NOT SANDBOXED:** generated code ran on this machine with the {name} backend"
+            " (chosen by the person), with access to its files and network.")
+
+
+def _safety_layers(safety: dict[str, Any]) -> list[str]:
+    """One line per layer of the safety gate: the classifier, then the judge."""
+    layers = safety.get("layers") or {}
+    lines = []
+    classifier = layers.get("classifier")
+    if isinstance(classifier, dict):
+        lines.append(f"- classifier: {classifier.get('label')} (harmful probability"
+                     f" {float(classifier.get('harmful_probability', 0)):.2f},"
+                     f" threshold {classifier.get('threshold')})")
+    judge = layers.get("judge")
+    if isinstance(judge, dict):
+        lines.append(f"- judge: {judge.get('level')} / {judge.get('recommendation')}: "
+                     + "; ".join(map(str, judge.get("reasons", []))))
+    if safety.get("escalated"):
+        lines.append("- raised to yellow because the classifier flagged the request")
+    return lines
+
+
 def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Write the report and set the final ``status``.
 
@@ -71,10 +96,12 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
              f"**Status:** {status}", "", "## Task", "", state.get("task", ""), ""]
     if state.get("error") and status != "done":
         lines += [f"**Reason:** {state['error']}", ""]
+    lines += ["## Sandbox", "", _sandbox_line(services.sandbox.name, services.sandbox.isolated,
+                                              services.sandbox.describe()), ""]
     if state.get("safety"):
         verdict = SafetyVerdict.model_validate(state["safety"])
         lines += ["## Safety verdict", "", f"{verdict.level} / {verdict.recommendation}: "
-                  + "; ".join(verdict.reasons), ""]
+                  + "; ".join(verdict.reasons), "", *_safety_layers(state["safety"]), ""]
     if state.get("spec"):
         lines += ["## Specification", "", Spec.model_validate(state["spec"]).to_markdown(), ""]
     if state.get("plan"):
@@ -93,6 +120,7 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
         "run_id": record.run_id, "status": status, "task": state.get("task"),
         "error": state.get("error"), "safety": state.get("safety"), "plan": state.get("plan"),
         "rounds": state.get("round", 0), "artifact": artifact, "usage": usage,
-        "spending": spending.to_json(), "coder_notes": state.get("coder_notes", [])})
+        "spending": spending.to_json(), "coder_notes": state.get("coder_notes", []),
+        "sandbox": {"backend": services.sandbox.name, "isolated": services.sandbox.isolated}})
     emit(runtime, "run_finished", status=status, artifact=(artifact or {}).get("path"))
     return {"status": status}

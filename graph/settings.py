@@ -32,12 +32,8 @@ from pydantic_settings import (
 
 from agents.config import Limits, ModelPrice, ModelRef, ProviderConfig
 from tools.appenv import DEFAULT_TOOLS as CHECK_TOOLS
-from tools.sandbox.base import SandboxLimits
+from tools.sandbox.base import SANDBOX_IMAGE, SandboxLimits
 from tools.web import WebClient
-
-#: The sandbox image ``multicoder sandbox build`` makes (bump the tag when its Dockerfile
-#: changes).
-SANDBOX_IMAGE = "multicoder-sandbox:1"
 
 __all__ = [
     "CHECK_TOOLS",

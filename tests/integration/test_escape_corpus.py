@@ -38,13 +38,13 @@ from tools.actions import (
     default_registry,
 )
 from tools.appenv import AppEnvironment
-from tools.sandbox.base import Sandbox, SandboxLimits, SandboxUnavailable
+from tools.sandbox.base import SANDBOX_IMAGE, Sandbox, SandboxLimits, SandboxUnavailable
 from tools.sandbox.local import LocalSandbox
 
 if not sys.platform.startswith("linux"):
     pytest.skip("the escape corpus probes Linux hosts", allow_module_level=True)
 
-IMAGE = os.environ.get("MULTICODER_SANDBOX_IMAGE", "multicoder-sandbox:1")
+IMAGE = os.environ.get("MULTICODER_SANDBOX_IMAGE", SANDBOX_IMAGE)
 #: Small limits so the bombs end fast.
 LIMITS = SandboxLimits(memory_mb=512, cpus=1.0, pids=128, tmpfs_mb=64, wall_time_s=3600)
 PLANTED_ENV_KEY = "sk-proj-ENVplantedESCAPEcorpus0123456789abcdefXYZ"
@@ -359,10 +359,12 @@ def test_memory_bomb(harness: Harness) -> None:
     reached = [int(line.split()[0]) for line in result.data["stdout"].split("\n")
                if line.endswith("MiB")]
     assert reached and max(reached) <= LIMITS.memory_mb + 64, reached[-3:]
-    deadline = time.monotonic() + 10
-    while escape.mem_available_mb() < before - 256 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert escape.mem_available_mb() >= before - 256
+    # Host-wide free memory is noisy (the daemon, page cache): a bomb that survived would hold
+    # up to the limit (512 MiB), so allow less than that and give the host time to settle.
+    deadline = time.monotonic() + 30
+    while escape.mem_available_mb() < before - 384 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert escape.mem_available_mb() >= before - 384
     _assert_recorded(h, "memory_bomb", result)
 
 

@@ -208,9 +208,15 @@ class CommandEnvironment(abc.ABC):
         """Variables a command in this environment needs (PATH, VIRTUAL_ENV, TMPDIR ...)."""
 
 
-#: The unprivileged user isolated backends run as when MultiCoder itself runs as root.
-SANDBOX_UID = 1000
-SANDBOX_GID = 1000
+#: The Docker image of the sandbox that ``multicoder sandbox build`` makes; bump the tag when
+#: its Dockerfile changes, so an old image is never taken for the new one.
+SANDBOX_IMAGE = "multicoder-sandbox:2"
+
+#: The unprivileged user isolated backends run as when MultiCoder itself runs as root: an id
+#: no login account uses (1000 is often a real person's account; 65532 is distroless's
+#: "nonroot"), so the workspace never belongs to someone else on the host.
+SANDBOX_UID = 65532
+SANDBOX_GID = 65532
 
 
 def sandbox_identity() -> tuple[int, int]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from tools.sandbox.base import (
+    SANDBOX_IMAGE,
     CommandResult,
     Sandbox,
     SandboxError,
@@ -39,7 +40,7 @@ from tools.sandbox.base import (
 )
 
 #: Default image tag (the same as ``graph.settings.SANDBOX_IMAGE``; tools cannot import graph).
-DEFAULT_IMAGE: Final = "multicoder-sandbox:1"
+DEFAULT_IMAGE: Final = SANDBOX_IMAGE
 #: Named volume holding uv's download cache, shared by every run's install container.
 UV_CACHE_VOLUME: Final = "multicoder-uv-cache"
 #: Label put on every container MultiCoder creates (value "1").
@@ -738,7 +739,9 @@ class DockerSandbox(Sandbox):
         env.update({"HOME": SCRATCH, "UV_CACHE_DIR": self._uv_cache, "UV_LINK_MODE": "copy",
                     "UV_PYTHON_DOWNLOADS": "never"})
         mounts = self._mounts([self.workspace])
-        mounts.append(docker.types.Mount(target=self._uv_cache, source=UV_CACHE_VOLUME,
+        # One cache volume per uid: a cache written by one uid is not writable by another.
+        mounts.append(docker.types.Mount(target=self._uv_cache,
+                                         source=f"{UV_CACHE_VOLUME}-{self.uid}",
                                          type="volume", read_only=False))
         bundle = os.environ.get("SSL_CERT_FILE")
         if bundle and Path(bundle).is_file():
