@@ -1,4 +1,4 @@
-"""The command line: ``multicoder build | resume | cancel | runs | doctor | keys | models``.
+"""The command line: build, resume, cancel, runs, doctor, sandbox, keys, models.
 
 Exit codes: 0 the application was built; 1 the run ended without one (refused, rejected,
 stopped, failed checks); 2 bad input (nothing was written); 3 the run stopped on an error and
