@@ -36,7 +36,7 @@ class InterruptPayload(BaseModel):
     error: str | None = Field(default=None, description="Why the previous answer was refused")
     needs_person: bool = Field(
         default=False, description="Only a person may answer: auto-approval must not (a request"
-        " the safety classifier flagged)")
+        " the safety classifier flagged, or whose verdict does not recommend approving it)")
 
 
 class HumanDecision(BaseModel):
@@ -139,7 +139,8 @@ class FetchApprovals(_Asker):
 def confirm_start(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Two-sided confirmation: the person approves, rejects, or edits the request.
 
-    A request the safety classifier flagged (``state["safety"]["needs_person"]``) is asked with
+    A request the safety classifier flagged, or whose verdict does not recommend approving it
+    (``state["safety"]["needs_person"]``, see :func:`agents.safety_gate.combine`), is asked with
     ``needs_person=True``: interfaces must not answer it automatically.
 
     Returns ``{"start": "approved"}``, ``{"start": "rejected", "status": "rejected"}``, or

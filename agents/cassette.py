@@ -21,20 +21,24 @@ Secrets never enter a cassette: the recorder runs every line through a redactor 
 A run's own ``cassette.jsonl`` is also its memory of answers already paid for: when a node runs
 again (a resume after a crash, a cancel or a budget stop, or a node re-run after its
 ``interrupt()``), :meth:`CassetteRecorder.get` hands back the recorded answer for the same key
-and the provider is not asked again. Keys must therefore name a call *and its content*: a call
+and the provider is not asked again — provided the conversation is the same (its
+``request_hash``, see :func:`request_fingerprint`). Replay cassettes (``datasets/cassettes``)
+are played by key alone. Keys must therefore name a call *and its content*: a call
 asked again with different content (a re-plan after the person's feedback) gets a new key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, messages_to_dict
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage, messages_to_dict
 from pydantic import BaseModel, Field
 
 HEADER_CALL_KEY = "X-MultiCoder-Call"
@@ -83,14 +87,60 @@ class ResponseRecord(BaseModel):
 
 
 class Interaction(BaseModel):
-    """One line of a cassette."""
+    """One line of a cassette.
+
+    ``request_hash`` (see :func:`request_fingerprint`) is written by a run's own recorder so a
+    recorded answer is reused only for the same conversation; older lines have none.
+    """
 
     key: str
     role: str
     model: str = ""
     request: list[dict[str, Any]] | None = None
+    request_hash: str | None = None
     response: ResponseRecord
     usage: dict[str, int] = Field(default_factory=dict)
+
+
+#: Volatile parts of tool results (timings, object addresses) masked before hashing, so a
+#: round re-run after an interrupt still matches the answers it recorded.
+_VOLATILE = (
+    (re.compile(r"\b\d+(?:\.\d+)?\s*(?:s|ms|sec|seconds)\b"), "… s"),
+    (re.compile(r"0x[0-9a-fA-F]+"), "0x…"),
+)
+
+
+def request_fingerprint(messages: Sequence[BaseMessage],
+                        redact: Callable[[str], str] = lambda text: text) -> str:
+    """A stable hash of a conversation: sha256 of canonical JSON of each message.
+
+    Each message contributes its role (``type``), its content and, for model answers, its tool
+    calls (name and arguments; call ids are left out). The JSON has sorted keys and fixed
+    separators, and goes through ``redact`` first, so the hash is the same in every process
+    and reveals nothing about secrets. Timings and object addresses in tool results are
+    masked (they change each time a tool runs).
+
+    Args:
+        messages: the conversation sent to the model.
+        redact: the run's redactor (the same one that writes the cassette).
+
+    Returns:
+        64 hex digits.
+
+    """
+    canonical = []
+    for message in messages:
+        content = message.content if isinstance(message.content, str) else json.dumps(
+            message.content, ensure_ascii=False)  # as ResponseRecord.from_message keeps it
+        if isinstance(message, ToolMessage):
+            for pattern, mask in _VOLATILE:
+                content = pattern.sub(mask, content)
+        calls = [{"name": c["name"], "args": c["args"]}
+                 for c in getattr(message, "tool_calls", None) or []]
+        canonical.append({"role": message.type, "content": content, "tool_calls": calls})
+    text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                      default=str)
+    return hashlib.sha256(redact(text).encode("utf-8")).hexdigest()
 
 
 class Cassette:
@@ -180,14 +230,23 @@ class CassetteRecorder:
                         self._recorded[item.key] = item
             return self._recorded.get(key)
 
+    def fingerprint(self, messages: Sequence[BaseMessage]) -> str:
+        """:func:`request_fingerprint` of ``messages`` with this recorder's redactor."""
+        return request_fingerprint(messages, self._redact)
+
     def record(self, key: str, role: str, model: str, request: list[BaseMessage],
                response: AIMessage) -> None:
-        """Write one interaction (the request is kept for people; replay uses the key)."""
+        """Write one interaction (the request is kept for people; replay uses the key).
+
+        The request's :meth:`fingerprint` is stored with it: the run reuses this answer
+        only for a conversation with the same fingerprint.
+        """
         meta = response.usage_metadata
         usage = {"input_tokens": meta["input_tokens"], "output_tokens": meta["output_tokens"]} \
             if meta else {}
         item = Interaction(
             key=key, role=role, model=model, request=messages_to_dict(request),
+            request_hash=self.fingerprint(request),
             response=ResponseRecord.from_message(response),
             usage=usage,
         )

@@ -79,7 +79,10 @@ def _workspace_files(workspace: Path) -> str:
 
 
 def _render_result(result: ActionResult) -> str:
-    text = json.dumps(result.model_dump(exclude_none=True), ensure_ascii=False)
+    # the wall-clock time is left out: it differs each time a round re-runs, and the model's
+    # recorded answers are reused only for the same conversation (agents.cassette)
+    text = json.dumps(result.model_dump(exclude_none=True, exclude={"duration_ms"}),
+                      ensure_ascii=False)
     if len(text) > MAX_TOOL_RESULT_CHARS:
         cut = len(text) - MAX_TOOL_RESULT_CHARS
         text = text[:MAX_TOOL_RESULT_CHARS] + f"... [truncated {cut} chars]"

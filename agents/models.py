@@ -269,10 +269,14 @@ class ModelSelector:
         item = self.recorder.get(key)
         if item is None:
             return None
-        if item.request is not None and len(item.request) != len(messages):
+        if item.request_hash is not None:
+            stale = item.request_hash != self.recorder.fingerprint(messages)
+        else:  # recorded before fingerprints: only the length can be compared
+            stale = item.request is not None and len(item.request) != len(messages)
+        if stale:
             # the same key with a different conversation: a stale answer must not be reused
             self._emit({"type": "recorded_answer_stale", "key": key,
-                        "recorded_messages": len(item.request), "messages": len(messages)})
+                        "recorded_messages": len(item.request or []), "messages": len(messages)})
             return None
         self._emit({"type": "model_reused", "key": key, "model": item.model})
         return item.response.to_message(item.usage)

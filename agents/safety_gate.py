@@ -9,8 +9,9 @@
 
 Combination: the final verdict is the judge's, except that a request the classifier flagged
 can never end up green — it becomes yellow and needs the person's own confirmation (even under
-``--auto-approve``). Red is final. When the judge cannot be reached the node fails as before:
-the classifier alone never lets a request through.
+``--auto-approve``), as does any verdict whose recommendation is not "approve" (a yellow
+"reject" or "modify" of the judge). Red is final. When the judge cannot be reached the node
+fails as before: the classifier alone never lets a request through.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ def combine(judge: SafetyVerdict, layer1: ClassifierVerdict) -> tuple[SafetyVerd
     yellow (a reason saying so is added, and its category joins the categories).
 
     Returns:
-        ``(final verdict, needs_person)``; ``needs_person`` is True when the classifier flagged
-        the request and the final level is yellow: only the person may approve it.
+        ``(final verdict, needs_person)``; ``needs_person`` (only the person may approve it,
+        never ``--auto-approve``) is True for a final verdict that is not red and either was
+        flagged by the classifier or does not recommend "approve" (a yellow "reject" or
+        "modify" of the judge alone). A yellow "approve" of the judge alone, unflagged, may be
+        approved automatically.
 
     """
     flagged = layer1.label == "harmful"
@@ -57,7 +61,8 @@ def combine(judge: SafetyVerdict, layer1: ClassifierVerdict) -> tuple[SafetyVerd
             f"the consent of the people it concerns.")
     if flagged and final.level == "yellow" and layer1.category_guess not in final.categories:
         final.categories.append(layer1.category_guess)
-    return final, flagged and final.level == "yellow"
+    needs_person = final.level != "red" and (flagged or final.recommendation != "approve")
+    return final, needs_person
 
 
 def _verdict_markdown(title: str, verdict: SafetyVerdict) -> str:

@@ -8,19 +8,30 @@ the false-refusal rate on benign ones, the confusion matrix, the training time a
 latency of one ``classify()`` call, then a PASS/FAIL line against the targets (recall >= 0.95
 and false refusals <= 0.05 in each language). Exit code 0 on PASS, 1 on FAIL.
 
-``--tune`` never looks at the test split: it scores a grid of (C, cue weight) by grouped
-cross-validation on the train split (variants of one request stay in one fold) and reports,
-for each, the highest threshold whose out-of-fold recall is >= 0.95 (the target) in each
-language, with the false-refusal rate there; the setting with the lowest worst-language false
-refusals wins. That is how the constants in tools/safety/classifier.py were chosen.
+``--tune`` never looks at the test split: it scores a grid of (C, cue weight, stem weight, word
+weight) by grouped cross-validation on the train split and reports, for each, the threshold
+with the largest margin to both targets on the out-of-fold predictions (the smallest of
+recall - 0.97 and 0.05 - false refusals over both languages: the middle of the range where both
+hold, not its edge); the setting with the largest worst-language margin wins. That is how the
+constants in tools/safety/classifier.py were chosen.
+
+The folds are pessimistic on purpose. A fold holds out whole request *families*: one label,
+one category and one writing batch (the letters of the request part of the id: ``""``,
+``np``, ``t``, ``u``, ``v``, ``x``), in both languages. So a request is always scored by a
+model that saw no request of its category from its batch, i.e. none worded by the same hand
+at the same time; and the recall target used on the out-of-fold predictions is 0.97, not
+0.95, to leave room for held-out wording that differs from train wording.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +42,9 @@ from tools.safety.classifier import (  # noqa: E402
     CUE_WEIGHT,
     DATASET_PATH,
     METHOD,
+    STEM_WEIGHT,
     THRESHOLD,
+    WORD_WEIGHT,
     Evaluation,
     Example,
     LanguageMetrics,
@@ -43,13 +56,18 @@ from tools.safety.classifier import (  # noqa: E402
 
 MIN_RECALL = 0.95
 MAX_FALSE_REFUSALS = 0.05
-TUNE_RECALL = 0.95  # the target itself, on out-of-fold predictions
+TUNE_RECALL = 0.97  # above the target, on out-of-fold predictions: room for new wording
 FOLDS = 5
 
 
 def group_of(example: Example) -> str:
-    """Variants of one hand-written request share an id up to the last '-'."""
-    return example.id.rsplit("-", 1)[0].split("-", 1)[1]
+    """The request family: label, category and writing batch (language and number dropped).
+
+    ``ru-h-malware-t03-0`` -> ``h-malware-t``; variants of one request, and its translation,
+    always share a family.
+    """
+    _, label, category, request, _ = example.id.split("-")
+    return f"{label}-{category}-{re.sub(r'[0-9]+$', '', request)}"
 
 
 def show(name: str, m: LanguageMetrics) -> None:
@@ -91,7 +109,8 @@ def run_benchmark(path: Path, show_errors: bool) -> int:
             n_te = sum(e.lang == lang and e.label == label for e in test)
             print(f"  {lang} {label:<7} train {n_tr:>3}  test {n_te:>3}")
     print(f"threshold {model.threshold:.2f} (P(harmful) >= threshold -> harmful),"
-          f" C={C_VALUE}, cue weight {CUE_WEIGHT}")
+          f" C={C_VALUE}, cue weight {CUE_WEIGHT}, stem weight {STEM_WEIGHT},"
+          f" word weight {WORD_WEIGHT}")
     print(f"training time {train_s:.2f} s wall, {train_cpu_s:.2f} s CPU (+ {import_s:.2f} s"
           f" importing scikit-learn);"
           f" mean classify latency "
@@ -114,51 +133,86 @@ def run_benchmark(path: Path, show_errors: bool) -> int:
     return 0 if passed else 1
 
 
-def out_of_fold(train: list[Example], c_value: float, cue_weight: float) -> list[float]:
+Setting = tuple[float, float, float, float]  # C, cue weight, stem weight, word weight
+
+
+def out_of_fold(train: list[Example], setting: Setting) -> list[float]:
+    c_value, cue_weight, stem_weight, word_weight = setting
     groups = sorted({group_of(e) for e in train})
     fold_of = {g: i % FOLDS for i, g in enumerate(groups)}
     probabilities = [0.0] * len(train)
     for fold in range(FOLDS):
         fit = [e for e in train if fold_of[group_of(e)] != fold]
         held = [i for i, e in enumerate(train) if fold_of[group_of(e)] == fold]
-        model = SafetyClassifier.train(fit, c_value=c_value, cue_weight=cue_weight)
+        model = SafetyClassifier.train(fit, c_value=c_value, cue_weight=cue_weight,
+                                       stem_weight=stem_weight, word_weight=word_weight)
         for i, p in zip(held, model.harmful_probabilities([train[i].text for i in held]),
                         strict=True):
             probabilities[i] = p
     return probabilities
 
 
+def _slack(metrics: dict[str, LanguageMetrics]) -> float:
+    """How far the worst language is inside both targets (negative: a target is missed)."""
+    return min(min(m.recall - TUNE_RECALL, MAX_FALSE_REFUSALS - m.false_refusal_rate)
+               for m in metrics.values())
+
+
+def _at(train: list[Example], probabilities: list[float],
+        threshold: float) -> dict[str, LanguageMetrics]:
+    metrics: dict[str, LanguageMetrics] = {}
+    for e, p in zip(train, probabilities, strict=True):
+        metrics.setdefault(e.lang, LanguageMetrics()).add(e.label == "harmful", p >= threshold)
+    return dict(sorted(metrics.items()))
+
+
+Scored = tuple[float, float, dict[str, LanguageMetrics]]  # threshold, margin, figures
+
+
+def _score(train: list[Example], setting: Setting) -> Scored:
+    """The threshold with the largest worst-language margin for ``setting``, and its figures."""
+    probabilities = out_of_fold(train, setting)
+    chosen: Scored | None = None
+    for threshold in [t / 100 for t in range(10, 81)]:
+        metrics = _at(train, probabilities, threshold)
+        slack = _slack(metrics)
+        if chosen is None or slack > chosen[1]:
+            chosen = (threshold, slack, metrics)
+    assert chosen is not None
+    return chosen
+
+
 def run_tuning(path: Path) -> int:
     train = [e for e in load_examples(path) if e.split == "train"]
-    print(f"grouped {FOLDS}-fold cross-validation on the train split ({len(train)} requests)")
-    print(f"for each setting: the highest threshold with out-of-fold recall >= {TUNE_RECALL}"
-          " in each language")
-    thresholds = [t / 100 for t in range(20, 71, 2)]
-    best: tuple[float, float, float, float] | None = None
-    for c_value in (3.0, 10.0, 30.0):
-        for cue_weight in (0.0, 0.25, 0.5):
-            probabilities = out_of_fold(train, c_value, cue_weight)
-            chosen = None
-            for threshold in thresholds:
-                metrics: dict[str, LanguageMetrics] = {}
-                for e, p in zip(train, probabilities, strict=True):
-                    metrics.setdefault(e.lang, LanguageMetrics()).add(e.label == "harmful",
-                                                                       p >= threshold)
-                if all(m.recall >= TUNE_RECALL for m in metrics.values()):
-                    worst = max(m.false_refusal_rate for m in metrics.values())
-                    chosen = (threshold, worst, min(m.recall for m in metrics.values()))
-            if chosen is None:
-                print(f"  C={c_value:<5} cues={cue_weight:<5} no threshold reaches the recall")
-                continue
-            threshold, worst, recall = chosen
-            print(f"  C={c_value:<5} cues={cue_weight:<5} threshold {threshold:.2f}  "
-                  f"min recall {recall:.3f}  max false refusals {worst:.3f}")
-            if best is None or worst < best[3]:
-                best = (c_value, cue_weight, threshold, worst)
+    families = {group_of(e) for e in train}
+    print(f"{FOLDS}-fold cross-validation on the train split ({len(train)} requests), grouped by"
+          f" request family ({len(families)} families: label x category x writing batch)")
+    print("for each setting: the threshold with the largest margin to both targets (out-of-fold"
+          f" recall >= {TUNE_RECALL}, false refusals <= {MAX_FALSE_REFUSALS}) in the worse"
+          " language")
+    settings: list[Setting] = [
+        (c_value, cue_weight, stem_weight, word_weight)
+        for c_value in (3.0, 10.0, 30.0)
+        for cue_weight in (0.0, 0.1, 0.25)
+        for stem_weight, word_weight in ((0.0, 1.0), (1.0, 1.0), (1.0, 0.5), (1.0, 0.0))]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = list(pool.map(_score, [train] * len(settings), settings))
+    best: tuple[Setting, float, float] | None = None
+    for setting, (threshold, slack, metrics) in zip(settings, results, strict=True):
+        figures = "  ".join(f"{lang}: recall {m.recall:.3f} false refusals "
+                            f"{m.false_refusal_rate:.3f}" for lang, m in metrics.items())
+        c_value, cue_weight, stem_weight, word_weight = setting
+        print(f"  C={c_value:<5} cues={cue_weight:<5} stems={stem_weight:<4} "
+              f"words={word_weight:<4} threshold {threshold:.2f}  margin {slack:+.3f}  {figures}")
+        if best is None or slack > best[2]:
+            best = (setting, threshold, slack)
     if best is not None:
-        print(f"best: C={best[0]}, cue weight {best[1]}, threshold {best[2]:.2f}"
-              f" (cross-validated max false refusals {best[3]:.3f})")
-    print(f"in use: C={C_VALUE}, cue weight {CUE_WEIGHT}, threshold {THRESHOLD}")
+        (c_value, cue_weight, stem_weight, word_weight), threshold, slack = best
+        print(f"best: C={c_value}, cue weight {cue_weight}, stem weight {stem_weight}, word"
+              f" weight {word_weight}, threshold {threshold:.2f} (cross-validated worst-language"
+              f" margin {slack:+.3f}; negative = a target is missed)")
+    print(f"in use: C={C_VALUE}, cue weight {CUE_WEIGHT}, stem weight {STEM_WEIGHT},"
+          f" word weight {WORD_WEIGHT}, threshold {THRESHOLD}")
     return 0
 
 

@@ -21,7 +21,7 @@ import openai
 from filelock import FileLock, Timeout
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.types import Command
+from langgraph.types import Command, Interrupt, StateSnapshot
 from pydantic import BaseModel, Field
 
 from agents.budget import RunBudget, RunSpending
@@ -57,6 +57,13 @@ RUN_LOCK = ".lock"
 CANCEL_FLAG = "CANCEL"
 #: A run in one of these has ended for good; failed and cancelled runs can still be resumed.
 ENDED_STATUSES = ("done", "refused", "rejected", "stopped")
+#: The event written when the engine resumes a run with an answer (naming the interrupt's id).
+ANSWERED_EVENT = "interrupt_answered"
+
+
+def _kind_of(value: Any) -> str | None:
+    """The ``kind`` of an interrupt payload (None when the payload is not a mapping)."""
+    return str(value.get("kind")) if isinstance(value, Mapping) else None
 
 
 @dataclass(frozen=True)
@@ -380,10 +387,12 @@ class Engine:
 
         Args:
             run_id: the run.
-            decision: the answer to the pending interrupt, if the run waits for one.
+            decision: the answer to the pending interrupt, if the run waits for one. It is
+                sent naming that interrupt's id, so it answers that question only.
 
         Raises:
-            InputError: no such run, or another process is running it now.
+            InputError: no such run, another process is running it now, or a ``decision``
+                was given while the run waits for none.
 
         """
         services = self.services(run_id)
@@ -411,9 +420,18 @@ class Engine:
         record.event("session_started")  # the run's active time is summed per session (budgets)
         config: RunnableConfig = {"configurable": {"thread_id": run_id}}
         snapshot = self.graph.get_state(config)
+        pending = self._pending_interrupt(snapshot, record)
         payload: Any
         if decision is not None:
-            payload = Command(resume=dict(decision))
+            if pending is None:
+                raise InputError(f"run '{run_id}' is not waiting for a decision")
+            # the answer names its interrupt, so it answers that question only: when the node
+            # stops later (a budget, a cancel, an error) and is resumed without an answer, a
+            # new question is asked, never answered with this one (langgraph would hand an
+            # unnamed answer to the next new interrupt)
+            record.event(ANSWERED_EVENT, interrupt_id=pending.id,
+                         interrupt=_kind_of(pending.value))
+            payload = Command(resume={pending.id: dict(decision)})
         elif snapshot.created_at is None:
             run_config = self._run_config(record)
             initial: RunState = {"run_id": run_id, "task": run_config.task, "task_revision": 0,
@@ -421,8 +439,8 @@ class Engine:
                                  "rounds_allowed": self.settings.limits.max_repair_rounds,
                                  "plan_revision": 0, "status": "running"}
             payload = initial
-        elif snapshot.interrupts:
-            yield self._interrupt_event(run_id, snapshot.interrupts[0].value, record)
+        elif pending is not None:
+            yield self._interrupt_event(run_id, pending, record)
             return
         elif snapshot.next or snapshot.tasks:
             # tasks without next: a node finished but the process died before the checkpoint
@@ -439,7 +457,7 @@ class Engine:
                 if mode == "custom" and isinstance(chunk, Mapping):
                     yield RunEvent(run_id, "progress", dict(chunk))
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
-                    yield self._interrupt_event(run_id, chunk["__interrupt__"][0].value, record)
+                    yield self._interrupt_event(run_id, chunk["__interrupt__"][0], record)
                     return
         except KeyboardInterrupt:
             self.index.update(run_id, status="cancelled", error="interrupted (Ctrl+C)")
@@ -475,9 +493,33 @@ class Engine:
         record.event("run_failed", error=error, resumable=True)
         return RunEvent(run_id, "failed", {"error": error, "resumable": True})
 
-    def _interrupt_event(self, run_id: str, value: Any, record: RunRecord) -> RunEvent:
+    @staticmethod
+    def _pending_interrupt(snapshot: StateSnapshot, record: RunRecord) -> Interrupt | None:
+        """The interrupt that waits for the person's answer, or None.
+
+        LangGraph still lists an interrupt whose answer its node consumed when the node then
+        stopped (a budget, a cancel, an error): it is the last question that task asked. Such an
+        interrupt is not shown again: the run's events say it was answered (``interrupt_answered``
+        after the last ``interrupt`` event naming its id), and resuming re-runs the node with the
+        stored answer. An answer the node never reached is lost with the stop; the node then
+        asks the same question again (same id), and that ``interrupt`` event makes it pending.
+        """
+        if not snapshot.interrupts:
+            return None
+        last: dict[str, str] = {}
+        for event in record.iter_events():
+            if event.get("type") in ("interrupt", ANSWERED_EVENT) and event.get("interrupt_id"):
+                last[str(event["interrupt_id"])] = str(event["type"])
+        for interrupt in snapshot.interrupts:
+            if last.get(interrupt.id) != ANSWERED_EVENT:
+                return interrupt
+        return None
+
+    def _interrupt_event(self, run_id: str, interrupt: Interrupt, record: RunRecord) -> RunEvent:
+        value = interrupt.value
         payload = dict(value) if isinstance(value, Mapping) else {"summary": str(value)}
-        record.event("interrupt", interrupt=payload.get("kind"), summary=payload.get("summary"))
+        record.event("interrupt", interrupt=payload.get("kind"), summary=payload.get("summary"),
+                     interrupt_id=interrupt.id)
         record.chat("multicoder → person", str(payload.get("summary", "")), kind="interrupt",
                     title=str(payload.get("kind", "question")))
         self.index.update(run_id, status="waiting")

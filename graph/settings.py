@@ -175,7 +175,9 @@ class SandboxSettings(BaseModel):
     cpus: float = Field(default=2.0, gt=0)
     pids: int = Field(default=512, ge=16)
     tmpfs_mb: int = Field(default=512, ge=16)
-    wall_time_s: float = Field(default=3600.0, gt=0)
+    wall_time_s: float = Field(default=3600.0, gt=0, description="Lifetime of one Docker"
+                               " container (a fresh one follows); bubblewrap: cap on each"
+                               " command's time-out")
 
     def limits(self) -> SandboxLimits:
         """The runtime form."""

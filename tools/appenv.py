@@ -9,6 +9,20 @@ builds fast.
 uv runs with ``--no-config``: the workspace is generated content, and a ``[tool.uv]`` table or
 ``uv.toml`` in it must not be able to redirect the installer to another index. Index and TLS
 settings come from the environment (``UV_INDEX_URL``, ``SSL_CERT_FILE``, ``UV_NATIVE_TLS``).
+
+The install is the one step with network, so nothing the generated code wrote may run in it:
+
+* every install first recreates the venv from scratch (``uv venv --clear`` with the sandbox's
+  trusted base interpreter, no network), so a ``.pth`` file, ``sitecustomize`` or replaced
+  ``bin/python`` the app planted in ``.venv`` is gone before uv starts the venv's interpreter;
+* the network step runs with the venv folder as working directory, and the isolated backends
+  show it only that folder (see :meth:`~tools.sandbox.base.Sandbox.run`), with
+  ``PYTHONSAFEPATH=1`` and ``PYTHONNOUSERSITE=1``;
+* requirements are checked strings from the package index only (no URLs, paths, VCS or
+  installer options), passed as arguments, never as a file from the workspace.
+
+Files of the workspace are read and written without following symbolic links
+(:mod:`tools.safe_files`): the generated code may have planted them.
 """
 
 from __future__ import annotations
@@ -22,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import uv
+from packaging.requirements import InvalidRequirement, Requirement
 
+from tools.safe_files import UnsafePathError, read_regular_file, write_file_atomic
 from tools.sandbox.base import (
     AppEnvironmentError,
     CommandEnvironment,
@@ -57,6 +73,16 @@ INDEX_SETTINGS = ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_
 #: The running interpreter's ``major.minor``: the default Python of an app environment.
 RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
+#: Environment of the network step on top of the index settings: no current directory or user
+#: site folder on ``sys.path`` of any Python started there.
+INSTALL_VARIABLES = {"PYTHONSAFEPATH": "1", "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+                     "PYTHONUTF8": "1"}
+
+#: Endings uv reads as a local archive path rather than a package name.
+_ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz",
+                     ".txz", ".tar.zst", ".tar.lz", ".egg")
+#: Largest ``pyproject.toml`` / ``requirements.txt`` / marker file read, in bytes.
+_MAX_DECLARATION_BYTES = 1_000_000
 _TAIL_CHARS = 4000
 _VENV_TIMEOUT_S = 300.0
 _WINDOWS = sys.platform == "win32"
@@ -80,38 +106,100 @@ def declared_requirements(workspace: Path) -> list[str]:
 
     ``[project].dependencies`` of ``<workspace>/pyproject.toml`` when that table and key exist,
     else the requirement lines of ``<workspace>/requirements.txt`` (comments and blank lines
-    dropped), else an empty list.
+    dropped), else an empty list. Each is returned in its canonical PEP 508 form (what
+    ``packaging`` prints back), which is what uv then gets.
 
     Raises:
-        AppEnvironmentError: ``pyproject.toml`` is not valid TOML, its dependencies are not a
-            list of strings, or a requirement starts with ``-`` (an option such as
-            ``--index-url`` or ``-r``: not accepted, it would redirect the installer).
+        AppEnvironmentError: ``pyproject.toml`` or ``requirements.txt`` is a symbolic link,
+            resolves outside the workspace, is not a regular file or is larger than 1 MB;
+            ``pyproject.toml`` is not valid TOML or its dependencies are not a list of
+            strings; or a requirement is not a plain package-index requirement (see
+            :func:`check_requirement`).
 
     """
+    workspace = workspace.resolve()
     pyproject = workspace / "pyproject.toml"
     requirements: list[str] | None = None
-    if pyproject.is_file():
+    text = _declaration_text(pyproject, workspace)
+    if text is not None:
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
             raise AppEnvironmentError(f"pyproject.toml is not valid TOML: {exc}") from exc
         project = data.get("project")
         if isinstance(project, dict) and "dependencies" in project:
             requirements = _string_list(project["dependencies"], "[project].dependencies")
     if requirements is None:
-        text_file = workspace / "requirements.txt"
         requirements = []
-        if text_file.is_file():
-            for raw in text_file.read_text(encoding="utf-8", errors="replace").splitlines():
-                line = raw.split(" #", 1)[0].strip()
-                if line and not line.startswith("#"):
-                    requirements.append(line)
-    for requirement in requirements:
-        if requirement.strip().startswith("-"):
-            raise AppEnvironmentError(
-                f"requirement {requirement!r} is an installer option; declare plain"
-                " requirements (name, version range, or 'name @ url') only")
-    return list(dict.fromkeys(r.strip() for r in requirements if r.strip()))
+        text = _declaration_text(workspace / "requirements.txt", workspace)
+        for raw in (text or "").splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            if line and not line.startswith("#"):
+                requirements.append(line)
+    checked = [check_requirement(r) for r in requirements if r.strip()]
+    return list(dict.fromkeys(checked))
+
+
+def check_requirement(text: str) -> str:
+    """``text`` as a plain package-index requirement, in canonical PEP 508 form.
+
+    Accepted: a name with optional extras, version range and environment marker
+    (``"openpyxl>=3.1"``, ``"PySide6[addons]; python_version < '3.13'"``).
+
+    Returns:
+        ``str(packaging.requirements.Requirement(text))``.
+
+    Raises:
+        AppEnvironmentError: an installer option (``--index-url``, ``-r``, ``--hash``), a
+            direct reference (``name @ https://...``, ``name @ file:...``), a VCS or file
+            reference (``git+https://...``, ``./pkg``, ``pkg.tar.gz``), or any other string
+            that is not a valid requirement. The one-line message says what to declare.
+
+    """
+    stripped = text.strip()
+    if stripped.startswith("-"):
+        raise AppEnvironmentError(
+            f"requirement {stripped!r} is an installer option; declare plain requirements"
+            " from the package index only (a name with an optional version range, e.g."
+            " 'requests>=2.31')")
+    try:
+        requirement = Requirement(stripped)
+    except InvalidRequirement:
+        raise AppEnvironmentError(
+            f"requirement {stripped!r} is not a plain package requirement (URLs, paths, VCS"
+            " references and installer options are refused); declare a package-index name"
+            " with an optional version range instead, e.g. 'requests>=2.31'") from None
+    if requirement.url is not None:
+        raise AppEnvironmentError(
+            f"requirement {stripped!r} installs from a URL or file, not from the package"
+            f" index; declare {requirement.name!r} with an optional version range instead")
+    if requirement.name.lower().endswith(_ARCHIVE_SUFFIXES):
+        raise AppEnvironmentError(
+            f"requirement {stripped!r} names an archive file, not a package; declare a"
+            " package-index name with an optional version range instead")
+    return str(requirement)
+
+
+def _declaration_text(path: Path, workspace: Path) -> str | None:
+    """The text of a declaration file of the workspace, or None when there is none.
+
+    Raises:
+        AppEnvironmentError: the file is a link, leads outside, or is not a regular file.
+
+    """
+    if not os.path.lexists(path):
+        return None
+    try:
+        data = read_regular_file(path, root=workspace, max_bytes=_MAX_DECLARATION_BYTES)
+    except FileNotFoundError:
+        return None
+    except UnsafePathError as exc:
+        raise AppEnvironmentError(
+            f"{path.name} was not read: {exc} (declare dependencies in a regular"
+            f" {path.name} inside the workspace)") from None
+    except OSError as exc:
+        raise AppEnvironmentError(f"{path.name} cannot be read: {exc}") from None
+    return data.decode("utf-8", errors="replace")
 
 
 def _string_list(value: Any, where: str) -> list[str]:
@@ -180,47 +268,58 @@ class AppEnvironment(CommandEnvironment):
                                    *self.tool_requirements]))
 
     def ensure(self) -> list[CommandResult]:
-        """Create the venv if missing and install the requirement set if it changed.
+        """Build the venv afresh and install the requirement set, unless nothing changed.
 
-        Nothing runs when the marker file records the same requirement set and Python
-        request. When a requirement was dropped since the last install, the venv is
-        recreated (``uv venv --clear``) so stale packages cannot hide an undeclared import.
+        Nothing runs when the marker file records the same requirement set, Python request
+        and backend and the venv's python exists. Otherwise, every time:
+
+        1. :meth:`Sandbox.stop_processes` ends whatever earlier commands left running;
+        2. ``uv venv --clear`` with the sandbox's base interpreter, without network, makes an
+           empty venv (a ``.venv`` that is a link or a file is removed first), so nothing the
+           generated code wrote into the old one survives;
+        3. ``uv pip install`` of the requirements (arguments, not a file), with network, runs
+           with the venv as working directory: the isolated backends show it nothing else;
+        4. the marker is written without following links.
 
         Returns:
             The uv commands that ran, in order (empty when nothing changed).
 
         Raises:
-            AppEnvironmentError: the requirements could not be read, uv could not be started,
-                or ``uv venv`` / ``uv pip install`` failed (message ends with uv's output).
+            AppEnvironmentError: the requirements could not be read or were refused, uv could
+                not be started, ``uv venv`` / ``uv pip install`` failed (message ends with
+                uv's output), or the venv was replaced by a link meanwhile.
 
         """
         wanted = self.requirements()
         python = self.sandbox.python_request(self.python)
         state = {"python": python, "backend": self.sandbox.name,
                  "requirements": sorted(wanted)}
-        previous = self._read_marker()
-        python_exists = Path(self.program("python")).exists() or Path(
-            self.program("python")).is_symlink()
-        if previous == state and python_exists:
+        program = Path(self.program("python"))
+        if (self._read_marker() == state and not self.venv_dir.is_symlink()
+                and (program.exists() or program.is_symlink())):
             return []
         uv_bin = self.sandbox.uv_program() or _find_uv()
+        self.sandbox.stop_processes()
+        self._discard_foreign_venv()
         ran: list[CommandResult] = []
-        stale = previous is not None and (
-            previous.get("python") != python or previous.get("backend") != self.sandbox.name
-            or not set(previous.get("requirements", [])) <= set(wanted))
-        if not python_exists or stale:
-            self.marker_path.unlink(missing_ok=True)
-            argv = [uv_bin, "venv", "--no-config", "--no-project", "--python", python]
-            if self.venv_dir.exists():
-                argv.append("--clear")
-            ran.append(self._run_uv([*argv, str(self.venv_dir)], _VENV_TIMEOUT_S, "uv venv"))
+        argv = [uv_bin, "venv", "--no-config", "--no-project", "--python", python]
+        if self.venv_dir.exists():
+            argv.append("--clear")
+        ran.append(self._run_uv([*argv, str(self.venv_dir)], _VENV_TIMEOUT_S, "uv venv"))
+        self._check_venv()
         if wanted:
-            # The one step that may reach the network: the package index, nothing else.
+            # The one step that may reach the network: the package index, nothing else. It
+            # sees only the fresh venv (its working directory).
             ran.append(self._run_uv(
                 [uv_bin, "pip", "install", "--no-config", "--python", self.program("python"),
                  *wanted],
                 self.install_timeout_s, "uv pip install", network=True))
-        self.marker_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+        self._check_venv()
+        try:
+            write_file_atomic(self.marker_path, json.dumps(state, indent=2).encode("utf-8"),
+                              root=self.workspace)
+        except OSError as exc:
+            raise AppEnvironmentError(f"the environment marker was not written: {exc}") from exc
         return ran
 
     def program(self, name: str) -> str:
@@ -258,19 +357,49 @@ class AppEnvironment(CommandEnvironment):
         return env
 
     def _read_marker(self) -> dict[str, Any] | None:
+        """The state last installed, or None (missing, unreadable, a link, not JSON)."""
+        if self.venv_dir.is_symlink():
+            return None
         try:
-            data = json.loads(self.marker_path.read_text(encoding="utf-8"))
+            data = json.loads(read_regular_file(self.marker_path, root=self.workspace,
+                                                max_bytes=_MAX_DECLARATION_BYTES))
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None
 
+    def _discard_foreign_venv(self) -> None:
+        """Remove ``.venv`` when it is a symbolic link or not a folder (never its target)."""
+        if self.venv_dir.is_symlink() or (
+                os.path.lexists(self.venv_dir) and not self.venv_dir.is_dir()):
+            try:
+                self.venv_dir.unlink()
+            except OSError as exc:
+                raise AppEnvironmentError(
+                    f"{self.venv_dir} is not a folder and cannot be removed: {exc}") from exc
+
+    def _check_venv(self) -> None:
+        """The venv must be a real folder right inside the workspace (not a link)."""
+        if self.venv_dir.is_symlink() or not self.venv_dir.is_dir() or (
+                self.venv_dir.resolve().parent != self.workspace):
+            raise AppEnvironmentError(
+                f"{self.venv_dir} is not a plain folder of the workspace after uv venv")
+
+    def _install_variables(self) -> dict[str, str]:
+        """Environment of the uv commands: no workspace folder on PATH, no TMPDIR there."""
+        env = {"PATH": self.sandbox.system_path(), "VIRTUAL_ENV": str(self.venv_dir),
+               **INSTALL_VARIABLES}
+        env.update({name: os.environ[name] for name in PASSED_THROUGH if name in os.environ})
+        return env
+
     def _run_uv(self, argv: list[str], timeout_s: float, what: str, *,
                 network: bool = False) -> CommandResult:
+        env = self._install_variables()
+        if network:  # index settings may hold credentials: for the network step only
+            env |= {name: os.environ[name] for name in INDEX_SETTINGS if name in os.environ}
         try:
-            index = {name: os.environ[name] for name in INDEX_SETTINGS if name in os.environ}
-            result = self.sandbox.run(argv, cwd=self.workspace, env=self.variables() | index,
-                                      timeout_s=timeout_s, max_output_bytes=1_000_000,
-                                      network=network)
+            result = self.sandbox.run(argv, cwd=self.venv_dir if network else self.workspace,
+                                      env=env, timeout_s=timeout_s,
+                                      max_output_bytes=1_000_000, network=network)
         except SandboxError as exc:
             raise AppEnvironmentError(f"{what} could not start: {exc}") from exc
         if result.timed_out:

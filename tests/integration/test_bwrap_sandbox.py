@@ -136,6 +136,17 @@ def test_timeout_kills_everything_and_the_sandbox_still_works(
     assert again.ok and again.stdout == "alive\n"
 
 
+def test_wall_time_caps_each_command_and_never_expires(run_dir: Path) -> None:
+    box = BwrapSandbox(run_dir / "workspace", limits=LIMITS.model_copy(update={
+        "wall_time_s": 2.0}))
+    started = time.monotonic()
+    capped = box.run([python(box), "-c", "import time; time.sleep(30)"], timeout_s=60)
+    assert capped.timed_out and time.monotonic() - started < 10
+    time.sleep(1)  # the sandbox object is now older than wall_time_s: no matter
+    later = box.run([python(box), "-c", "print('alive')"], timeout_s=60)
+    assert later.ok and later.stdout == "alive\n"
+
+
 def test_output_is_capped(sandbox: BwrapSandbox) -> None:
     result = sandbox.run([python(sandbox), "-c",
                           "import sys\nfor _ in range(200): sys.stdout.write('y' * 10000)"],
@@ -158,6 +169,29 @@ def test_program_not_found_and_bad_cwd_raise(sandbox: BwrapSandbox) -> None:
         sandbox.run(["definitely-not-a-program-xyz"])
     with pytest.raises(SandboxError, match="outside the workspace"):
         sandbox.run(["true"], cwd=Path("/"))
+
+
+def test_the_network_step_sees_only_its_working_directory(sandbox: BwrapSandbox,
+                                                         run_dir: Path) -> None:
+    ws, dist = run_dir / "workspace", run_dir / "dist"
+    (ws / "secret.txt").write_text("app file")
+    venv = ws / ".venv"
+    venv.mkdir()
+    probe = ("import os, sys\n"
+             "for path in sys.argv[1:]:\n"
+             "    print(path, os.path.exists(path))\n"
+             "print('cache', os.environ['UV_CACHE_DIR'])\n"
+             "open('written.txt', 'w').write('ok')\n")
+    paths = [str(ws / "secret.txt"), str(dist), str(venv)]
+    result = sandbox.run([python(sandbox), "-c", probe, *paths], cwd=venv, network=True)
+    assert result.ok, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [f"{paths[0]} False", f"{paths[1]} False", f"{paths[2]} True"]
+    cache = Path(lines[3].split(" ", 1)[1])
+    assert "multicoder" in cache.parts and cache.name == f"uv-sandbox-{sandbox.uid}"
+    assert (venv / "written.txt").read_text() == "ok"  # the same path, read-write
+    with pytest.raises(SandboxError, match="inside the workspace"):
+        sandbox.run(["true"], network=True)
 
 
 def test_app_environment_installs_with_network_then_runs_offline(

@@ -137,6 +137,40 @@ def test_child_outliving_its_parent_is_killed(sandbox: DockerSandbox) -> None:
     assert "sleep 301" not in listing and "sleep 302" not in listing
 
 
+def test_orphans_with_forged_markers_are_killed(sandbox: DockerSandbox) -> None:
+    result = sandbox.run(["sh", "-c",
+                          "(env MULTICODER_EXEC=forged sleep 303 >/dev/null 2>&1 &); "
+                          "(env -i MULTICODER_REAPER=1 sleep 304 >/dev/null 2>&1 &); echo ok"])
+    assert result.ok and result.stdout == "ok\n"
+    listing = _processes(sandbox)
+    assert "sleep 303" not in listing and "sleep 304" not in listing
+
+
+def test_a_running_commands_processes_survive_another_commands_end(
+        sandbox: DockerSandbox, tmp_path: Path) -> None:
+    """The clean-up after one command spares every process of a command still running."""
+    results = []
+    long = threading.Thread(target=lambda: results.append(sandbox.run(
+        ["sh", "-c", "env -i /bin/sh -c 'sleep 3; echo child > child.txt'; echo parent"],
+        timeout_s=60)))
+    long.start()
+    time.sleep(1)
+    for _ in range(3):
+        assert sandbox.run(["true"]).ok
+    long.join()
+    assert results[0].ok and results[0].stdout == "parent\n", results[0]
+    assert (tmp_path / "ws" / "child.txt").read_text() == "child\n"
+
+
+def test_closing_the_output_is_not_finishing(sandbox: DockerSandbox, tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = sandbox.run(["python3", "-c", "import os,time; os.close(1); os.close(2);"
+                          " time.sleep(2); open('done','w').write('x')"], timeout_s=30)
+    assert result.exit_code == 0 and not result.timed_out, result
+    assert (tmp_path / "ws" / "done").read_text() == "x"
+    assert time.monotonic() - started >= 2
+
+
 def test_output_is_capped(sandbox: DockerSandbox) -> None:
     result = sandbox.run(["python3", "-c", "import sys; sys.stdout.write('x' * 3_000_000);"
                                            " sys.stderr.write('y' * 10)"],
@@ -201,16 +235,42 @@ def test_concurrent_commands(sandbox: DockerSandbox) -> None:
 def test_install_has_network_and_trusts_the_ca_bundle(sandbox: DockerSandbox,
                                                       tmp_path: Path) -> None:
     target = tmp_path / "ws" / "pkgs"
+    target.mkdir()
     result = sandbox.run([sandbox.uv_program(), "pip", "install", "--no-config", "--python",
                           sandbox.python_request("3.11"), "--target", str(target),
                           "--no-cache", "six"],
-                         network=True, timeout_s=300)
+                         cwd=target, network=True, timeout_s=300)
     assert result.ok, result.stderr
     assert (target / "six.py").is_file()
     client = _docker()
     leftovers = client.containers.list(  # type: ignore[attr-defined]
         all=True, filters={"label": [f"{LABEL}=1", f"{LABEL_ROLE}=install"]})
     assert not [c for c in leftovers if str(tmp_path) in str(c.labels)]
+
+
+def test_the_install_container_sees_only_its_working_directory(sandbox: DockerSandbox,
+                                                               tmp_path: Path) -> None:
+    workspace, dist = tmp_path / "ws", tmp_path / "dist"
+    (workspace / "secret.txt").write_text("app file")
+    venv = workspace / ".venv"
+    venv.mkdir()
+    assert sandbox.run(["python3", "-c", "import time; time.sleep(300)"], timeout_s=1).timed_out
+    first = sandbox.container_id
+    probe = ("import os, sys\n"
+             "for path in sys.argv[1:]:\n"
+             "    print(path, os.path.exists(path))\n"
+             "open('written.txt', 'w').write('ok')\n")
+    paths = [str(workspace / "secret.txt"), str(dist), str(venv)]
+    result = sandbox.run(["python3", "-c", probe, *paths], cwd=venv, network=True,
+                         env={"PYTHONSAFEPATH": "1"}, timeout_s=120)
+    assert result.ok, result.stderr
+    assert result.stdout.split("\n")[:3] == [f"{paths[0]} False", f"{paths[1]} False",
+                                              f"{paths[2]} True"]
+    assert (venv / "written.txt").read_text() == "ok"  # the same path, read-write
+    assert sandbox.container_id is None and first is not None  # run container stopped first
+    with pytest.raises(SandboxError, match="inside the workspace"):
+        sandbox.run(["true"], network=True)
+    assert sandbox.run(["true"]).ok  # a fresh run container
 
 
 def test_close_removes_the_container(tmp_path: Path) -> None:
@@ -229,14 +289,22 @@ def test_close_removes_the_container(tmp_path: Path) -> None:
         box.run(["true"])
 
 
-def test_wall_time_stops_the_container(tmp_path: Path) -> None:
-    box = _open(tmp_path / "ws", limits=SandboxLimits(wall_time_s=3))
+def test_wall_time_renews_the_container(tmp_path: Path) -> None:
+    """wall_time_s is one container's lifetime: after it a fresh one runs the next command."""
+    import docker.errors  # type: ignore[import-untyped]
+
+    box = _open(tmp_path / "ws", limits=SandboxLimits(wall_time_s=5))
     try:
-        assert box.run(["true"]).ok
-        time.sleep(4)
-        assert box.container_id is None
-        with pytest.raises(SandboxError, match="time"):
-            box.run(["true"])
+        assert box.run(["sh", "-c", "echo kept > kept.txt"], timeout_s=3).ok
+        first = box.container_id
+        assert first
+        time.sleep(6)
+        assert box.container_id is None  # killed at expiry
+        with pytest.raises(docker.errors.NotFound):
+            _docker().containers.get(first)  # type: ignore[attr-defined]
+        again = box.run(["cat", "kept.txt"], timeout_s=3)
+        assert again.ok and again.stdout == "kept\n", again  # the workspace persists
+        assert box.container_id not in (None, first)
     finally:
         box.close()
 

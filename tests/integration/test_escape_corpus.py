@@ -188,11 +188,18 @@ def probe(harness: Harness) -> Iterator[None]:
     """After each attack: the same sandbox still runs code and this process leaks no fds."""
     fds = escape.open_fds()
     yield
+    _assert_healthy(harness, fds)
+
+
+def _assert_healthy(harness: Harness, fds: int) -> None:
+    """(c): the sandbox still runs code, nothing connected, at most 3 more open fds."""
     alive = harness.act("run_command", argv=["python", "-c", "print('alive')"])
     assert alive.success and alive.data is not None and alive.data["stdout"] == "alive\n", alive
     direct = harness.sandbox.run(["python3", "-c", "print('alive')"], timeout_s=60)
     assert direct.ok and direct.stdout == "alive\n", direct
-    assert escape.open_fds() <= fds + 3, "MultiCoder leaked file descriptors"
+    assert escape.open_fds() <= fds + 3, ("MultiCoder leaked file descriptors", sorted(
+        os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+        if os.path.exists(f"/proc/self/fd/{fd}")))
     assert all(listener.accepted == 0 for listener in harness.listeners)
 
 
@@ -409,6 +416,79 @@ def test_child_that_outlives_its_parent(harness: Harness) -> None:
     assert first == second, "a process of the finished command is still writing"
     _assert_no_marker_left(h, marker, within_s=2)
     _assert_recorded(h, "outliving_child", result)
+
+
+def test_pth_planted_in_the_venv_never_runs_in_the_install_step(harness: Harness) -> None:
+    """S2: code the app planted in ``.venv`` must not run while the install has network.
+
+    Not under ``probe``: the first install containers of the module (each after a fresh run
+    container) grow the Docker client's connection pools, so the open-fd baseline is taken
+    after two installs and commands.
+    """
+    h = harness
+    environment = h.executor.context.environment
+    assert isinstance(environment, AppEnvironment)
+    marker = uuid.uuid4().hex[:8]
+    venv = h.workspace / ".venv"
+    proofs = [h.workspace / f"pth-ran-{marker}.txt", venv / f"pth-ran-{marker}.txt",
+              h.outside / f"pth-ran-{marker}.txt"]
+    targets = ",".join(listener.address for listener in h.listeners)
+    requirements = h.workspace / "requirements.txt"
+    # A declared dependency, so ensure() has a network step to run.
+    assert h.act("write_file", path="requirements.txt", content="six\n").success
+    try:
+        for _ in range(2):  # installs six; twice, so the Docker client's pools are warm
+            environment.marker_path.unlink(missing_ok=True)
+            assert environment.ensure()
+            assert h.act("run_command", argv=["python", "-c", "import six"]).success
+        fds = escape.open_fds()
+        result = h.attack("plant_pth", escape.PLANT_PTH, targets, ",".join(map(str, proofs)))
+        assert result.success, result
+        attempt = _report(result)["attempts"][0]
+        planted = Path(attempt["planted"])
+        assert planted.is_file() and attempt["marker_deleted"] is True
+        assert not environment.marker_path.exists()
+
+        ran = environment.ensure()  # what the next run_command would trigger
+        assert [r.argv[1:3] for r in ran] == [["venv", "--no-config"], ["pip", "install"]]
+        assert all(r.ok for r in ran), ran
+        assert [listener.accepted for listener in h.listeners] == [0] * len(h.listeners)
+        assert [str(p) for p in proofs if p.exists()] == []
+        assert not planted.exists(), "the planted .pth survived the reinstall"
+        # The rebuilt venv works, with the declared dependency, and runs no planted code.
+        works = h.act("run_command", argv=["python", "-c", "import six; print(six.__name__)"])
+        assert works.success and works.data is not None and works.data["stdout"] == "six\n"
+        assert [str(p) for p in proofs if p.exists()] == []
+        _assert_recorded(h, "plant_pth", result)
+        _assert_healthy(h, fds)
+    finally:
+        requirements.unlink(missing_ok=True)
+        for proof in proofs:
+            proof.unlink(missing_ok=True)
+
+
+@pytest.mark.usefixtures("probe")
+@pytest.mark.parametrize("disguise", ["forged", "reaper", "nondumpable"])
+def test_detached_child_in_disguise_dies_with_its_command(harness: Harness,
+                                                          disguise: str) -> None:
+    """A detached grandchild with a forged marker (or none, hidden) must not outlive its command.
+
+    Docker: the reaper kills everything no running command owns. bubblewrap: each command
+    has its own PID namespace, which dies with it.
+    """
+    h = harness
+    marker = f"disguised-{disguise}-{uuid.uuid4().hex[:8]}"
+    log = h.workspace / f"disguised-{disguise}.log"
+    result = h.attack("disguised_child", escape.DISGUISED_CHILD, disguise, marker, str(log))
+    assert result.success, result
+    assert result.data is not None and "writing True" in result.data["stdout"], result
+    time.sleep(2)
+    first = log.read_text()
+    assert marker in first  # it did run
+    time.sleep(1.5)
+    assert log.read_text() == first, "a process of the finished command is still writing"
+    _assert_no_marker_left(h, marker, within_s=2)
+    _assert_recorded(h, "disguised_child", result)
 
 
 def test_local_backend_is_reported_as_unsandboxed(tmp_path: Path) -> None:

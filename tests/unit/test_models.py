@@ -101,3 +101,68 @@ def test_structured_answer_errors_say_which_field_is_wrong():
         parse_answer(AIMessage('{"level": "purple", "recommendation": "approve"}'), SafetyVerdict)
     with pytest.raises(AnswerFormatError, match="JSON"):
         parse_answer(AIMessage("I think it is fine."), SafetyVerdict)
+
+
+def conversation(result):
+    from langchain_core.messages import ToolMessage
+
+    call = {"id": "call_1", "name": "read_file", "args": {"path": "a.py"}, "type": "tool_call"}
+    return [HumanMessage("go"), AIMessage(content="", tool_calls=[call]),
+            ToolMessage(result, tool_call_id="call_1")]
+
+
+def test_a_recorded_answer_is_reused_only_for_the_same_conversation(tmp_path):
+    from agents.cassette import CassetteRecorder
+
+    write_cassette(tmp_path / "demo.jsonl", [
+        Interaction(key="coder/0/1", role="coder", response=ResponseRecord(content="live"))])
+    events = []
+    s = selector(tmp_path, {r: ["replay:demo"] for r in ("planner", "coder", "judge")})
+    s.on_event = events.append
+    s.recorder = CassetteRecorder(tmp_path / "run" / "cassette.jsonl", str)
+    (tmp_path / "run").mkdir()
+    old = Interaction(key="coder/0/1", role="coder", request_hash=s.recorder.fingerprint(
+        conversation('{"content": "A"}')), response=ResponseRecord(content="recorded"))
+    (tmp_path / "run" / "cassette.jsonl").write_text(old.model_dump_json() + "\n")
+
+    # same conversation: the run's own answer, the provider is not asked
+    assert s.invoke("coder", conversation('{"content": "A"}'), key="coder/0/1").content == \
+        "recorded"
+    assert "replay:demo" not in s.usage
+    # same key and message count, another tool result: stale, the provider is asked
+    answer = s.invoke("coder", conversation('{"content": "B"}'), key="coder/0/1")
+    assert answer.content == "live" and s.usage["replay:demo"].calls == 1
+    assert [e["type"] for e in events] == ["model_reused", "recorded_answer_stale", "model_call"]
+    # the new answer is recorded with its own fingerprint and reused for that conversation
+    assert s.invoke("coder", conversation('{"content": "B"}'), key="coder/0/1").content == "live"
+    assert s.usage["replay:demo"].calls == 1
+
+
+def test_request_fingerprints_are_stable_across_processes_and_mask_timings():
+    import subprocess
+    import sys
+
+    from agents.cassette import request_fingerprint
+
+    here = request_fingerprint(conversation('{"output": "1 passed in 0.52s"}'))
+    code = ("from tests.unit.test_models import conversation;"
+            "from agents.cassette import request_fingerprint;"
+            "print(request_fingerprint(conversation('{\"output\": \"1 passed in 0.52s\"}')))")
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={"PYTHONHASHSEED": "123", "PATH": ""}).stdout.strip()
+    assert there == here and len(here) == 64
+    assert request_fingerprint(conversation('{"output": "1 passed in 3.1s"}')) == here
+    assert request_fingerprint(conversation('{"output": "2 passed in 0.52s"}')) != here
+    # redacted before hashing: a secret changes nothing the hash could reveal
+    assert request_fingerprint(conversation("sk-" + "a" * 30), lambda t: t.replace(
+        "sk-" + "a" * 30, "[REDACTED]")) == request_fingerprint(conversation("[REDACTED]"))
+
+
+def test_cassette_lines_without_a_fingerprint_still_load(tmp_path):
+    line = json.dumps({"key": "coder/0/0", "role": "coder", "request": [],
+                       "response": {"content": "x"}})
+    item = Interaction.model_validate_json(line)
+    assert item.request_hash is None
+    path = tmp_path / "old.jsonl"
+    path.write_text(line + "\n")
+    assert Cassette.load(path).get("coder/0/0").response.content == "x"

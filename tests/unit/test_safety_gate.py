@@ -135,3 +135,37 @@ def test_combine(judge, label, level, needs):
     final, needs_person = gate.combine(SafetyVerdict.model_validate_json(verdict(judge)),
                                        layer1(label))
     assert (final.level, needs_person) == (level, needs)
+
+
+def judged(level, recommendation):
+    return json.dumps({"level": level, "recommendation": recommendation,
+                       "categories": ["dual_use"] if level != "green" else [],
+                       "reasons": ["because"]})
+
+
+@pytest.mark.parametrize(("level", "recommendation", "label", "needs"), [
+    ("yellow", "reject", "benign", True),   # the judge alone doubts it: a person decides
+    ("yellow", "modify", "benign", True),
+    ("yellow", "approve", "benign", False),  # the judge alone, approving: auto-approvable
+    ("yellow", "approve", "harmful", True),
+    ("green", "modify", "benign", True),
+    ("red", "reject", "benign", False),      # refused anyway: nobody is asked
+])
+def test_a_verdict_that_does_not_recommend_approval_needs_the_person(
+        level, recommendation, label, needs):
+    final, needs_person = gate.combine(
+        SafetyVerdict.model_validate_json(judged(level, recommendation)), layer1(label))
+    assert (final.level, needs_person) == (level, needs)
+
+
+def test_auto_approve_does_not_start_a_yellow_reject_the_classifier_passed(tmp_path, passed):
+    from ui.cli.app import ask_decision
+
+    items = [answer("safety_gate/0", judged("yellow", "reject")), *happy_cassette()[1:]]
+    graph, services, _ = make(tmp_path, items, ScriptedChecks())
+    values, interrupts = drive(graph, services, [{"action": "reject"}])
+    start = interrupts[0]
+    assert start["kind"] == "confirm_start" and start["needs_person"] is True
+    assert "Only you can approve" in start["summary"]
+    assert values["safety"]["escalated"] is False  # the judge's own yellow
+    assert ask_decision(start, auto_approve=True) is None  # waits for a person

@@ -60,8 +60,9 @@ def server():
 
 
 @pytest.fixture
-def http() -> WebHttp:
-    return WebHttp(TTLCache(None, ttl_s=600), RateLimiter(0), timeout_s=5)
+def http(server) -> WebHttp:  # the local server is a configured origin, as in [web]
+    return WebHttp(TTLCache(None, ttl_s=600), RateLimiter(0), timeout_s=5,
+                   allowed=[server.base_url])
 
 
 def client_for(server: WebServer, **kwargs) -> WebClient:
@@ -230,7 +231,7 @@ def test_github_client_reads_metadata_readme_tree_and_a_file(server, http):
 
 
 def test_github_rate_limit_stops_requests_until_reset(server):
-    http = WebHttp(TTLCache(None, ttl_s=0), RateLimiter(0))
+    http = WebHttp(TTLCache(None, ttl_s=0), RateLimiter(0), allowed=[server.api_url])
     github = GitHubClient(http, server.api_url, clock=lambda: 1000.0)
     server.rate_limit_remaining = "0"
     try:
@@ -396,3 +397,71 @@ def test_auto_approve_never_approves_a_web_request(monkeypatch):
     assert ask_decision(payload, auto_approve=False) is None  # waits for a person
     plan = {"kind": "approve_plan", "summary": "plan", "options": ["approve", "reject"]}
     assert ask_decision(plan, auto_approve=True) == {"action": "approve"}
+
+
+# --- addresses: only public ones, except the configured origins (S7) -------------------------
+
+
+def test_a_redirect_from_a_configured_server_to_another_local_port_is_refused(server,
+                                                                           tmp_path):
+    from urllib.parse import quote
+
+    client = client_for(server)
+    try:
+        with WebServer() as other:  # loopback too, but not configured
+            hop = f"{server.base_url}/redirect?to={quote(other.base_url + '/pages/docs')}"
+            with pytest.raises(WebError, match=r"127\.0\.0\.1 is a loopback address"):
+                client.pages.fetch(hop)
+            with pytest.raises(WebError, match="loopback"):
+                client.http.download(hop, tmp_path / "x.bin", max_bytes=1000)
+            assert other.requests == []  # nothing reached it
+            # the configured origin itself (and a redirect within it) still works
+            inside = f"{server.base_url}/redirect?to={quote('/pages/docs')}"
+            assert "Plain documentation" in client.pages.fetch(inside).text
+    finally:
+        client.close()
+
+
+def test_the_query_string_of_an_address_is_sent(server, http):
+    http.get(server.base_url + "/pages/docs?page=2")
+    assert server.requests[-1].path == "/pages/docs?page=2"
+
+
+@pytest.mark.parametrize(("url", "kind"), [
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://10.1.2.3/", "private"),
+    ("http://192.168.0.1:8080/admin", "private"),
+    ("http://[::1]:8888/", "loopback"),
+    ("http://[::ffff:127.0.0.1]/", "loopback"),
+    ("http://0.0.0.0/", "unspecified"),
+    ("http://224.0.0.1/", "multicast"),
+    ("http://localhost:1/", "loopback"),
+])
+def test_non_public_addresses_are_refused_before_anything_is_sent(url, kind):
+    http = WebHttp(TTLCache(None, ttl_s=0), RateLimiter(0), timeout_s=2)
+    try:
+        with pytest.raises(WebError, match=f"is a {kind} address"):
+            http.get(url)
+    finally:
+        http.close()
+
+
+def test_a_name_resolving_to_a_private_address_is_refused_and_public_ones_pass():
+    from tools.web.http import AddressGuard, non_public_kind
+
+    guard = AddressGuard(["http://searx.lan:8888"],
+                         resolve=lambda host, port: {"intranet.example": ["10.0.0.5"],
+                                                     "mixed.example": ["93.184.215.14",
+                                                                       "127.0.0.1"]}.get(
+                             host, ["93.184.215.14"]))
+    with pytest.raises(WebError, match=r"intranet\.example is a private address \(10\.0\.0\.5\)"):
+        guard.check("https://intranet.example/x?secret=1")
+    with pytest.raises(WebError, match="loopback"):  # one bad answer is enough
+        guard.check("https://mixed.example/")
+    guard.check("https://pypi.org/simple/")
+    guard.check("http://searx.lan:8888/search")  # configured: allowed on its own port only
+    with pytest.raises(WebError, match="private"):
+        AddressGuard(resolve=lambda host, port: ["192.168.1.2"]).check("http://searx.lan:8888/")
+    assert non_public_kind("8.8.8.8") is None
+    assert non_public_kind("2002:7f00:1::") == "loopback"  # 6to4 around 127.0.0.1
+    assert non_public_kind("100.64.0.1") == "non-public"  # carrier-grade NAT

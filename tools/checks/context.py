@@ -70,13 +70,27 @@ def source_files(workspace: Path) -> list[Path]:
     """Every ``*.py`` file under ``workspace``, sorted, skipping :data:`EXCLUDED_DIRS`.
 
     Returns absolute paths. Directories are pruned while walking, so a large ``.venv`` costs
-    nothing.
+    nothing. Only regular files count: a FIFO (which would block MultiCoder's own reader) is
+    left out, and so is a symbolic link unless it leads to a regular file inside the
+    workspace (sandboxed code may plant ``x.py -> /etc/shadow``; the checks read on the host).
     """
+    root_dir = workspace.resolve()
     found: list[Path] = []
     for root, dirs, files in os.walk(workspace):
         dirs[:] = sorted(d for d in dirs if d not in EXCLUDED_DIRS)
-        found.extend(Path(root) / name for name in files if name.endswith(".py"))
+        found.extend(Path(root) / name for name in files
+                     if name.endswith(".py") and _regular_inside(Path(root) / name, root_dir))
     return sorted(found)
+
+
+def _regular_inside(path: Path, root: Path) -> bool:
+    """True for a regular file, or a link to a regular file inside ``root``."""
+    try:
+        if path.is_symlink() and not path.resolve(strict=True).is_relative_to(root):
+            return False
+        return path.is_file()
+    except (OSError, RuntimeError):
+        return False
 
 
 def relative(workspace: Path, path: str | Path) -> str:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from tools.checks.base import CheckResult
 from tools.checks.context import CheckContext
 from tools.checks.headless import run_headless
+from tools.safe_files import write_file_atomic
 from tools.sandbox.base import AppEnvironmentError, CommandResult, SandboxError
 
 #: Name of the packaged-run check.
@@ -95,7 +96,9 @@ def build_executable(ctx: CheckContext, dist_dir: Path, *, timeout_s: float = 12
 
     Raises:
         PackagingError: the entry or icon file is missing, the environment could not be
-            prepared, PyInstaller could not start, failed, timed out, or produced no file.
+            prepared, PyInstaller could not start, failed, timed out, or produced no file;
+            or the executable, ``build.log`` or ``manifest.json`` in ``dist_dir`` is a
+            symbolic link (sandboxed code can write there; links are never followed).
 
     """
     contract = ctx.contract
@@ -114,10 +117,13 @@ def build_executable(ctx: CheckContext, dist_dir: Path, *, timeout_s: float = 12
         result = ctx.sandbox.run(argv, cwd=ctx.workspace, env=ctx.environment.variables(),
                                  timeout_s=timeout_s, max_output_bytes=5_000_000)
     except SandboxError as exc:
-        log_path.write_text(f"$ {' '.join(argv)}\n{exc}\n", encoding="utf-8")
+        _write_dist(log_path, f"$ {' '.join(argv)}\n{exc}\n", dist_dir)
         raise PackagingError(f"PyInstaller could not start: {exc}") from exc
-    log = _write_log(log_path, result)
+    log = _write_log(log_path, result, dist_dir)
     executable = dist_dir / f"{contract.name}{_EXE_SUFFIX}"
+    if executable.is_symlink():  # planted by sandboxed code: never hash or export its target
+        raise PackagingError(f"{executable.name} in {dist_dir} is a symbolic link, not the"
+                             " executable PyInstaller built")
     if not result.ok or not executable.is_file():
         why = (f"timed out after {timeout_s:g} s" if result.timed_out
                else f"exited with code {result.exit_code}" if result.exit_code
@@ -129,7 +135,7 @@ def build_executable(ctx: CheckContext, dist_dir: Path, *, timeout_s: float = 12
     manifest = {"name": contract.name, "file": executable.name, "sha256": artifact.sha256,
                 "size_bytes": artifact.size_bytes, "command": argv, "build_log": BUILD_LOG,
                 "built_at": artifact.built_at.isoformat()}
-    (dist_dir / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _write_dist(dist_dir / MANIFEST, json.dumps(manifest, indent=2), dist_dir)
     return artifact
 
 
@@ -160,12 +166,25 @@ def smoke_executable(artifact: Artifact, ctx: CheckContext) -> CheckResult:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_log(path: Path, result: CommandResult) -> str:
+def _write_log(path: Path, result: CommandResult, dist_dir: Path) -> str:
     state = "killed at the time-out" if result.timed_out else f"exit code {result.exit_code}"
     text = (f"$ {' '.join(result.argv)}\n{result.stdout}{result.stderr}\n({state},"
             f" {result.duration_ms} ms)\n")
-    path.write_text(text, encoding="utf-8")
+    _write_dist(path, text, dist_dir)
     return text
+
+
+def _write_dist(path: Path, text: str, dist_dir: Path) -> None:
+    """Write ``text`` to ``path`` in ``dist_dir`` without following a link planted there.
+
+    Raises:
+        PackagingError: ``path`` is a symbolic link or could not be written.
+
+    """
+    try:
+        write_file_atomic(path, text.encode("utf-8"), root=dist_dir)
+    except OSError as exc:
+        raise PackagingError(f"{path.name} was not written: {exc}") from exc
 
 
 def _sha256(path: Path) -> str:

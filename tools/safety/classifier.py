@@ -7,18 +7,25 @@ Joachims 1998, "Text categorization with support vector machines"): the request 
 - TF-IDF of character n-grams inside word boundaries (``char_wb``, 2–5; robust to typos, word
   forms and the mix of Cyrillic and Latin script),
 - TF-IDF of word uni- and bigrams,
+- TF-IDF of uni- and bigrams of Snowball stems (Russian stemmer for Cyrillic words, English for
+  the rest): Russian is highly inflected, and a word seen in one form in training («сливает»)
+  reaches the model in another at use («сливала») far more often than in English,
 - a handful of *intent cues*: counts of hand-written bilingual patterns for the things the
   labelling rule turns on — secrecy ("secretly", «без ведома»), a third person as the target
   ("my ex's", «чужой»), harmful actions, evading security tools, sending data to the requester,
-  money demands — and for ownership and consent ("my own", «с согласия»),
+  money demands — and for ownership and consent ("my own", «с согласия»). Every alternative of
+  every pattern matches at least one *train* request (a unit test checks it), so no cue can
+  have been taken from the test split,
 
 and a logistic regression (``class_weight="balanced"``, liblinear dual solver, fixed
 ``random_state``) gives the probability that the request is harmful. The decision threshold
-:data:`THRESHOLD` is below 0.5 on purpose (recall on harmful requests matters more than a false
-alarm, which only makes the person confirm); it was chosen with C and the cue weight by grouped
-5-fold cross-validation on the *train* split (the highest threshold whose out-of-fold recall is
->= 0.95 in each language; ``uv run python benchmarks/safety_classifier.py --tune``), never on
-the test split. A linear SVM over the categories gives a category guess.
+:data:`THRESHOLD` was chosen with C and the block weights by 5-fold cross-validation on the
+*train* split, never on the test split: folds hold out whole request families (label ×
+category × writing batch), and the threshold is the one with the largest margin to both
+targets in the worse language, with the recall target raised to 0.97 on the out-of-fold
+predictions (false refusals <= 0.05) to leave room for unseen wording
+(``uv run python benchmarks/safety_classifier.py --tune``). A linear
+SVM over the categories gives a category guess.
 
 The model is trained from ``datasets/safety/requests.jsonl`` (train split) at first use, in well
 under two seconds, and cached in the process; nothing is pickled.
@@ -26,6 +33,7 @@ under two seconds, and cached in the process; nothing is pickled.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -63,17 +71,24 @@ DATASET_PATH = (Path(__file__).resolve().parent.parent.parent / "datasets" / "sa
 
 #: Probability of "harmful" at or above which a request is labelled harmful (chosen by
 #: cross-validation on the train split, see the module docstring).
-THRESHOLD = 0.38
+THRESHOLD = 0.52
 
 #: Inverse regularisation strength of the logistic regression (cross-validated on train).
 C_VALUE = 30.0
 
-#: Weight of the intent-cue block relative to the two TF-IDF blocks.
-CUE_WEIGHT = 0.25
+#: Weight of the intent-cue block relative to the character TF-IDF block.
+CUE_WEIGHT = 0.1
+
+#: Weight of the TF-IDF block of word uni/bigrams over surface forms.
+WORD_WEIGHT = 0.5
+
+#: Weight of the TF-IDF block of word uni/bigrams over Snowball stems.
+STEM_WEIGHT = 1.0
 
 RANDOM_STATE = 0
-METHOD = "tfidf(char_wb 2-5 + word 1-2) + intent cues -> logistic regression"
-_METHOD_TAG = "tfidf-cues-logreg-1"
+METHOD = ("tfidf(char_wb 2-5 + word 1-2 + snowball-stem 1-2) + intent cues"
+          " -> logistic regression")
+_METHOD_TAG = "tfidf-stems-cues-logreg-3"
 
 Label = Literal["harmful", "benign"]
 Split = Literal["train", "test"]
@@ -140,70 +155,92 @@ def normalize(text: str) -> str:
 
 
 # -- intent cues ----------------------------------------------------------------------------
+#
+# Each group is a tuple of regular-expression alternatives (searched in the normalised text).
+# Every alternative, and every branch of an alternation inside one, must match at least one
+# request of the *train* split: ``tests/unit/test_safety_classifier.py`` checks it, so a cue
+# can only come from the training data, never from reading the test split.
 
-_CUES: dict[str, str] = {
+_CUES: dict[str, tuple[str, ...]] = {
     # Secrecy towards the person affected.
-    "covert": r"secret|hidden|\bhid(?:e|es|ing)\b|silent|quiet|invisib|unnotic|stealth|"
-              r"without (?:them|him|her|the user|anyone|people|their|his|her)\b[^.]{0,20}"
-              r"(?:know|notic|consent)|without (?:knowing|noticing)|doesn'?t (?:know|notice)|"
-              r"must(?:n'?t| not) (?:find out|know)|not (?:find out|notice)|behind (?:his|her|"
-              r"their) back|when (?:she|he|they)(?:'s| is| are|'re) not looking|"
-              r"тайн|тайком|скрыт|спрят|прячет|незамет|невидим|по-тих|\bтих[оа]\b|"
-              r"без (?:ее |его |их )?ведома|не (?:должн\w* )?узна|чтоб\w* (?:он\w* )?не "
-              r"(?:знал|узнал|заметил|видел)|пока (?:он\w* )?не видит",
+    "covert": (
+        r"secret", r"hidden", r"\bhid(?:e|es)\b", r"silent", r"invisib",
+        r"without (?:them|her)\b[^.]{0,20}(?:know|notic)", r"must not find out",
+        r"not find out", r"when she's not looking",
+        r"тайн", r"тайком", r"скрыт", r"спрят", r"прячет", r"незамет", r"невидим", r"по-тих",
+        r"\bтих[оа]\b", r"без (?:ее )?ведома", r"не (?:должн\w* )?узна",
+        r"чтоб\w* (?:он\w* )?не (?:знал|заметил)", r"пока (?:он\w* )?не видит",
+    ),
     # Someone else's system, account or life as the target.
-    "third_party": r"victim|someone(?:'s| else)|somebody|other (?:people|players|users)|"
-                   r"strangers|\bex(?:'s)?\b|\b(?:my )?(?:wife|husband|girlfriend|boyfriend|"
-                   r"neighbou?r|coworker|co-worker|colleague|boss|classmate|roommate|sister|"
-                   r"brother|employer|competitor|rival)(?:'s|s)?\b|friends?'s?\b|target|"
-                   r"isn'?t mine|i don'?t own|not mine|"
-                   r"жертв|чуж|друга|друзей|друзьям|подруг|соседа|соседу|соседн|бывш|жены|мужа|"
-                   r"девушк|коллег|начальник|одноклассник|сестры|конкурент|соперник|"
-                   r"других (?:людей|игроков|компов)|людям|людей",
+    "third_party": (
+        r"victim", r"someone's", r"other (?:people|players)", r"\bex(?:'s)?\b",
+        r"\b(?:my )?(?:wife|husband|girlfriend|neighbou?r|coworker|colleague|boss|classmate|"
+        r"roommate|sister|employer|competitor|rival)(?:'s|s)?\b",
+        r"friends?'s?\b", r"target", r"isn'?t mine", r"i don'?t own",
+        r"жертв", r"чуж", r"друга", r"друзей", r"друзьям", r"подруг", r"соседа", r"соседн",
+        r"бывш", r"жены", r"мужа", r"девушк", r"коллег", r"начальник", r"одноклассник",
+        r"сестры", r"конкурент", r"соперник", r"других игроков", r"людям", r"людей",
+    ),
     # Actions whose point is damage, theft or taking over.
-    "harm_action": r"steal|stolen|\bstole|\bhack|crack|break(?:ing)? into|take (?:it |them )?down|"
-                   r"(?:knock|take|boot)\w* [^.]{0,30}offline|flood|crash|brute|\bdump|exfiltrat|"
-                   r"\bwipe|destroy|corrupt|infect|\bspread(?!sheet)|ransom|extort|blackmail|threaten|\bdrain|harvest|hijack|\bsniff|"
-                   r"impersonat|pretend|disguis|\bfake|lookalike|spoof|backdoor|payload|botnet|"
-                   r"украсть|украд|украл|ворова|ворует|\bтыр|взлом|угон|угоня|\bполож(?:ить|ит|и|у)\b|"
-                   r"завал|флуд|уронить|"
-                   r"выбить|брут|перебор|стира|портит|зараж|расползает|ползет|выкуп|вымога|"
-                   r"шантаж|угрож|фейк|поддельн|под видом|от имени|выпрашива|перехват|снифа|"
-                   r"бэкдор|пейлоад|ботнет|сливает|слить|кража",
+    "harm_action": (
+        r"steal", r"\bhack", r"crack", r"break(?:ing)? into", r"knock\w* [^.]{0,30}offline",
+        r"flood", r"crash", r"brute", r"\bdump", r"exfiltrat", r"\bwipe", r"corrupt",
+        r"infect", r"\bspread(?!sheet)", r"ransom", r"extort", r"threaten", r"\bdrain",
+        r"harvest", r"\bsniff", r"impersonat", r"pretend", r"disguis", r"\bfake", r"lookalike",
+        r"spoof", r"backdoor", r"payload", r"botnet",
+        r"ворует", r"\bтыр", r"взлом", r"угон", r"угоня", r"завал", r"флуд", r"уронить",
+        r"выбить", r"брут", r"перебор", r"стира", r"портит", r"зараж", r"расползает",
+        r"выкуп", r"вымога", r"угрож", r"фейк", r"от имени", r"перехват", r"снифа", r"бэкдор",
+        r"пейлоад", r"ботнет", r"слить",
+    ),
     # Getting past security tools or covering tracks.
-    "evasion": r"undetect|\bfud\b|bypass|evad|evasion|obfuscat|not detect|don'?t detect|"
-               r"invisible to|hide (?:it )?from|slip past|rootkit|disables? (?:windows )?defender|"
-               r"turn(?:s)? off (?:the )?(?:antivirus|defender|real-time)|kill(?:s)? the edr|"
-               r"zero detections|0 detections|(?:remove|wipe|clear)s? the (?:security )?logs|"
-               r"обход|не пали|не спали|невидимым для|отключ\w* защит|вырубает|убивает агент|"
-               r"проскочить|ноль детект|0 детект|обфус|чистит логи|трет журнал",
+    "evasion": (
+        r"undetect", r"\bfud\b", r"bypass", r"don'?t detect", r"invisible to", r"rootkit",
+        r"disables? (?:windows )?defender", r"kill(?:s)? the edr", r"zero detections",
+        r"(?:remove|wipe)s? the (?:security )?logs",
+        r"обход", r"не пали", r"не спали", r"невидимым для", r"отключ\w* защит",
+        r"убивает агент", r"ноль детект", r"чистит логи", r"трет журнал",
+    ),
     # The data goes to the requester.
-    "to_me": r"(?:send|email|upload|forward|post)s? (?:it |them |everything )?(?:to )?me\b|"
-             r"to my (?:server|email|e-mail|telegram|bot|webhook|ftp|google drive|vps|page|link|"
-             r"account)|emails? me (?:every|the|all|what)|"
-             r"(?:шле|шлет|отправля\w*|пересыла\w*|присыла\w*) (?:их |все )?мне|мне на почту|"
-             r"на мо(?:й|ю|е) (?:сервер|почту|вебхук|фтп|телеграм|гугл|vps|страниц|ссылк|сайт)|"
-             r"в мой телеграм",
+    "to_me": (
+        r"(?:send|email)s? (?:it |them |everything )?(?:to )?me\b",
+        r"to my (?:server|telegram|ftp|google drive|vps|page|account)",
+        r"emails? me (?:every|the)",
+        r"(?:шлет|пересыла\w*|присыла\w*) (?:их |все )?мне", r"мне на почту",
+        r"на мо(?:й|ю) (?:сервер|фтп|vps|страниц|сайт)", r"в мой телеграм",
+    ),
     # A money demand.
-    "money": r"\bpay\b|payment|bitcoin|\bbtc\b|monero|ransom|money|\bcvv\b|card (?:number|details)|"
-             r"оплат|заплат|выкуп|денег|деньг|биткоин|cvv|номер карты|данные карт",
+    "money": (
+        r"\bpay\b", r"payment", r"bitcoin", r"\bbtc\b", r"monero", r"ransom", r"money",
+        r"card (?:number|details)",
+        r"оплат", r"заплат", r"выкуп", r"денег", r"деньг", r"биткоин", r"номер карты",
+        r"данные карт",
+    ),
     # Ownership of the target.
-    "own": r"\bmy own\b|\bour own\b|\bi own\b|homelab|home network|my (?:home|lan|server|pc|"
-           r"computer|laptop|site|website|api|router|network|accounts|files|vault|machine|"
-           r"keyboard|session|photos|documents)|our (?:company|team|staff|clients?|servers?|api|"
-           r"shop|school|club|internal|domains?|websites?|developers|security)|localhost|"
-           r"\bсво(?:й|е|ей|его|их|ем|ю)\b|мо(?:ей|его|ем|их|ю) (?:сет|сервер|комп|ноут|сайт|"
-           r"роутер|api|апи|аккаунт|файл|фот|документ|клавиатур|хранилищ|баз|сеанс|облак)|"
-           r"наш\w* (?:компани|команд|сервер|api|апи|магазин|клуб|кружк|внутренн|сайт|домен|"
-           r"разработчик|общ|тестов|сотрудник|безопасник)|домашн",
+    "own": (
+        r"\bmy own\b", r"\bour own\b", r"\bi own\b", r"homelab", r"home network",
+        r"my (?:home|lan|server|pc|computer|laptop|website|files|vault|photos)",
+        r"our (?:company|clients?|school|internal|developers|security)",
+        r"\bсво(?:й|е|ей|их)\b",
+        r"мо(?:ей|его|ем) (?:комп|ноут|сайт|api|клавиатур|хранилищ|сеанс)",
+        r"наш\w* (?:компани|команд|api|внутренн|разработчик|общ)", r"домашн",
+    ),
     # Consent, awareness, authorisation.
-    "consent": r"consent|agreed|agree\b|knows? about|aware|visible|voluntar|authori[sz]ed|"
-               r"approved|opted in|can see (?:it|the|their|too)|sees? (?:it|the list|their)|"
-               r"in (?:their|the) contract|they know|with (?:their|his|her) knowledge|"
-               r"соглас|одобрен|знает|знают|видит|видно|видимый|добровольн|договор|сами",
+    "consent": (
+        r"consent", r"agreed", r"knows? about", r"aware", r"visible", r"authori[sz]ed",
+        r"approved", r"opted in", r"can see (?:the|too)", r"sees? the list",
+        r"in their contract",
+        r"соглас", r"одобрен", r"знает", r"знают", r"видит", r"видимый", r"договор", r"сами",
+    ),
 }
-_CUE_PATTERNS = [re.compile(p) for p in _CUES.values()]
+_CUE_PATTERNS = [re.compile("|".join(alternatives)) for alternatives in _CUES.values()]
 CUE_NAMES = tuple(_CUES)
+
+
+def cue_alternatives() -> list[tuple[str, str]]:
+    """Every (group, alternative) of the intent cues, in order."""
+    return [(name, alternative) for name, alternatives in _CUES.items()
+            for alternative in alternatives]
 
 
 def _cue_matrix(texts: Iterable[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -221,9 +258,37 @@ def cues_of(text: str) -> dict[str, int]:
 
 
 _WORD = r"(?u)\b\w+\b"
+_TOKEN = re.compile(_WORD)
+_CYRILLIC = re.compile(r"[а-я]")
+_STEMMERS = threading.local()
 
 
-def _features(cue_weight: float = CUE_WEIGHT) -> Any:
+@functools.lru_cache(maxsize=1 << 16)
+def _stem(word: str) -> str:
+    """The Snowball stem of one normalised word (Russian stemmer for Cyrillic, else English)."""
+    stemmers: dict[str, Any] | None = getattr(_STEMMERS, "by_language", None)
+    if stemmers is None:  # one pair per thread: a Snowball stemmer object keeps state
+        import snowballstemmer  # type: ignore[import-untyped]
+
+        stemmers = {"ru": snowballstemmer.stemmer("russian"),
+                    "en": snowballstemmer.stemmer("english")}
+        _STEMMERS.by_language = stemmers
+    stem: str = stemmers["ru" if _CYRILLIC.search(word) else "en"].stemWord(word)
+    return stem
+
+
+def stems(text: str) -> list[str]:
+    """The words of ``text`` (already normalised) reduced to their Snowball stems.
+
+    Russian is highly inflected: «сливала», «сливает», «слить» share the stem «слива»/«слит»
+    far more often than a surface form, so word n-grams over stems carry what a request asks
+    for across word forms the training data never showed.
+    """
+    return [_stem(word) for word in _TOKEN.findall(text)]
+
+
+def _features(cue_weight: float = CUE_WEIGHT, stem_weight: float = STEM_WEIGHT,
+              word_weight: float = WORD_WEIGHT) -> Any:
     # scikit-learn is imported here, not at module level: importing it costs about a second,
     # which a command that never reaches the safety gate should not pay.
     import numpy as np
@@ -235,9 +300,15 @@ def _features(cue_weight: float = CUE_WEIGHT) -> Any:
                            preprocessor=normalize, dtype=np.float64)
     word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
                            preprocessor=normalize, token_pattern=_WORD, dtype=np.float64)
+    stem = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                           preprocessor=normalize, tokenizer=stems, token_pattern=None,
+                           lowercase=False, dtype=np.float64)
     cues = FunctionTransformer(_cue_matrix, validate=False)
-    return FeatureUnion([("chars", char), ("words", word), ("cues", cues)],
-                        transformer_weights={"chars": 1.0, "words": 1.0, "cues": cue_weight})
+    blocks = [("chars", char, 1.0), ("words", word, word_weight), ("stems", stem, stem_weight),
+              ("cues", cues, cue_weight)]
+    blocks = [block for block in blocks if block[2] > 0]  # a block weighted 0 is not computed
+    return FeatureUnion([(name, block) for name, block, _ in blocks],
+                        transformer_weights={name: weight for name, _, weight in blocks})
 
 
 # -- the model ------------------------------------------------------------------------------
@@ -294,6 +365,7 @@ class SafetyClassifier:
     @classmethod
     def train(cls, examples: Sequence[Example], *, threshold: float = THRESHOLD,
               c_value: float = C_VALUE, cue_weight: float = CUE_WEIGHT,
+              stem_weight: float = STEM_WEIGHT, word_weight: float = WORD_WEIGHT,
               model_version: str | None = None) -> SafetyClassifier:
         """Fit on ``examples`` (all of them: pass the train split yourself).
 
@@ -313,7 +385,7 @@ class SafetyClassifier:
             raise DatasetError("training needs both harmful and benign examples")
         if not any(e.category in HARMFUL_CATEGORIES for e in examples):
             raise DatasetError("training needs harmful categories")
-        features = _features(cue_weight)
+        features = _features(cue_weight, stem_weight, word_weight)
         matrix = features.fit_transform(texts).tocsr()
         # liblinear's dual solver: far faster here (many more features than examples).
         binary = LogisticRegression(C=c_value, class_weight="balanced", solver="liblinear",

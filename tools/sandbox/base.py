@@ -13,8 +13,10 @@ and outside, and no code translates paths.
 from __future__ import annotations
 
 import abc
+import contextlib
 import os
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -81,8 +83,11 @@ class SandboxLimits(BaseModel):
     cpus: float = Field(default=2.0, gt=0, description="CPU cores (fractions allowed)")
     pids: int = Field(default=512, ge=16, description="Processes and threads at once")
     tmpfs_mb: int = Field(default=512, ge=16, description="Size of the scratch /tmp")
-    wall_time_s: float = Field(default=3600.0, gt=0,
-                               description="Lifetime of the run's container; killed after")
+    wall_time_s: float = Field(
+        default=3600.0, gt=0,
+        description="Lifetime of ONE Docker container, in seconds: at expiry it is killed and"
+        " the next command transparently gets a fresh one (the workspace persists). For"
+        " bubblewrap, a cap on each command's time-out")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -142,6 +147,33 @@ class Sandbox(abc.ABC):
         """One line for people: the backend and how isolated it is."""
         return self.name if self.isolated else f"{self.name} (NOT sandboxed)"
 
+    def _working_directory(self, cwd: Path | None) -> Path:
+        """Resolve ``cwd`` against the workspace; it must stay inside and be a directory.
+
+        Args:
+            cwd: absolute, or relative to the workspace; None means the workspace.
+
+        Returns:
+            The resolved directory (symlinks followed), the workspace or inside it.
+
+        Raises:
+            SandboxError: it cannot be resolved, resolves outside the workspace, or is not
+                a directory.
+
+        """
+        if cwd is None:
+            return self.workspace
+        try:
+            resolved = (self.workspace / cwd).resolve(strict=False)
+        except (OSError, RuntimeError) as exc:
+            raise SandboxError(f"working directory {cwd} cannot be resolved: {exc}") from exc
+        if not resolved.is_relative_to(self.workspace):
+            raise SandboxError(
+                f"working directory {cwd} is outside the workspace {self.workspace}")
+        if not resolved.is_dir():
+            raise SandboxError(f"working directory {cwd} is not a directory")
+        return resolved
+
     @abc.abstractmethod
     def run(
         self,
@@ -166,11 +198,26 @@ class Sandbox(abc.ABC):
             stdin: text fed to the child's standard input (closed when None).
             network: True only for the dependency-install step (uv reaching the package
                 index); everything else, the generated code above all, runs without network
-                on the isolated backends.
+                on the isolated backends. With ``network=True`` an isolated backend shows the
+                command **only** ``cwd``, read-write at the same path (plus what the program
+                itself needs: the system, the base interpreter, uv, its cache, the CA
+                bundle), not the rest of the workspace nor the writable folders; ``cwd``
+                must then be a folder strictly inside the workspace (the app's
+                ``<workspace>/.venv``). The caller makes sure ``cwd`` holds nothing the
+                generated code wrote.
 
         Raises:
-            SandboxError: the command could not be started at all.
+            SandboxError: the command could not be started at all, or ``network=True`` on
+                an isolated backend with ``cwd`` not strictly inside the workspace.
 
+        """
+
+    def stop_processes(self) -> None:  # noqa: B027 - optional hook, backends override it
+        """End every process earlier commands left running; called before each install.
+
+        So no process of the generated code is alive while the app's venv is rebuilt and the
+        network step runs. A no-op where no process outlives its command (``bwrap``: each
+        command has its own PID namespace) or nothing is isolated (``local``).
         """
 
     def close(self) -> None:  # noqa: B027 - optional hook, backends override when needed
@@ -233,30 +280,75 @@ def sandbox_identity() -> tuple[int, int]:
 
 
 def hand_over(paths: Sequence[Path], uid: int, gid: int) -> int:
-    """Give every file and folder under ``paths`` to ``uid:gid`` (symlinks not followed).
+    """Give every file and folder under ``paths`` to ``uid:gid``, never following a symlink.
 
     Needed only when MultiCoder runs as root and the sandbox user differs: the sandbox user
     must be able to write the workspace MultiCoder itself wrote. A no-op for a non-root
-    caller (it already owns them) and on Windows.
+    caller (it already owns them) and where ``os.fwalk`` is missing (Windows, macOS).
+
+    Generated code may run meanwhile (checks run in parallel) and swap a folder for a symlink
+    to, say, ``/etc``. So the walk is :func:`os.fwalk` without following symlinks: each
+    folder is held open by a file descriptor (checked to be the folder listed, not a symlink),
+    and each entry is changed with ``fchownat(dirfd, name, AT_SYMLINK_NOFOLLOW)``; a swapped
+    parent cannot redirect a change, and symlinks themselves are changed, never their
+    targets. Entries already owned by ``uid:gid`` are skipped (one ``lstat`` each). A
+    non-folder with several hard links that is not already the sandbox user's is left
+    alone: the other name may be outside the workspace.
+
+    Args:
+        paths: folders (or files) to hand over; missing ones are skipped.
+        uid: the new owner.
+        gid: the new group.
 
     Returns:
         The number of entries whose owner changed.
 
     """
-    lchown = getattr(os, "lchown", None)
     getuid = getattr(os, "getuid", None)
-    if lchown is None or getuid is None or getuid() != 0:
+    if getuid is None or getuid() != 0 or not hasattr(os, "fwalk"):
         return 0
     changed = 0
     for root in paths:
-        if not root.exists():
-            continue
-        for entry in (root, *root.rglob("*")):
-            try:
-                info = entry.lstat()
-                if info.st_uid != uid or info.st_gid != gid:
-                    lchown(entry, uid, gid)
+        changed += _hand_over_tree(root, uid, gid)
+    return changed
+
+
+def _hand_over_tree(root: Path, uid: int, gid: int) -> int:
+    """:func:`hand_over` for one tree; entries that vanish or fail meanwhile are skipped."""
+    changed = 0
+
+    def give(name: str, dirfd: int) -> None:
+        nonlocal changed
+        try:
+            info = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+            if (info.st_uid, info.st_gid) == (uid, gid):
+                return
+            if not stat.S_ISDIR(info.st_mode) and info.st_nlink > 1:
+                return  # a hard link: its other name may be a host file
+            os.chown(name, uid, gid, dir_fd=dirfd, follow_symlinks=False)
+            changed += 1
+        except OSError:
+            return  # vanished or replaced meanwhile
+
+    try:
+        top = os.lstat(root)
+    except OSError:
+        return 0
+    if not stat.S_ISDIR(top.st_mode):
+        if (top.st_uid, top.st_gid) != (uid, gid) and top.st_nlink == 1:
+            with contextlib.suppress(OSError):
+                os.lchown(root, uid, gid)
+                changed += 1
+        return changed
+    first = True
+    for _path, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
+        if first:  # the top folder itself, through its descriptor
+            first = False
+            with contextlib.suppress(OSError):
+                info = os.fstat(dirfd)
+                if (info.st_uid, info.st_gid) != (uid, gid):
+                    os.fchown(dirfd, uid, gid)
                     changed += 1
-            except OSError:
-                continue  # vanished meanwhile
+        for name in (*dirnames, *filenames):
+            give(name, dirfd)
     return changed

@@ -8,6 +8,11 @@ size-limited scratch ``/tmp`` and ``/dev/shm``, and the run's workspace and writ
 bound read-write **at the same absolute paths**. The host's home, ``/root``, ``/etc/shadow``,
 the settings file, the host's ``/proc`` and the Docker socket are simply not there.
 
+The install step (``network=True``) shares the host's network, so it sees less: of the
+workspace only the command's working directory (the app's freshly made ``.venv``), not the
+writable folders, and a uv cache MultiCoder owns (:func:`sandbox_uv_cache`), never the
+person's own (which every later ``uv sync`` on the host would trust).
+
 Generated code never runs as root. Two modes:
 
 * MultiCoder runs as a normal user: ``bwrap`` runs as that user and creates a user namespace
@@ -19,20 +24,20 @@ Generated code never runs as root. Two modes:
   right before the command. :func:`~tools.sandbox.base.hand_over` gives the workspace to that
   user first.
 
-Limits (per command): wall time ``timeout_s`` (the whole sandbox is killed: ``bwrap`` runs with
-``--unshare-pid`` and ``--die-with-parent``, so killing its process group ends every process in
-the sandbox, and a process that outlives its parent dies with the sandbox's PID 1 when the
-command ends); ``RLIMIT_DATA`` = ``limits.memory_mb`` per process (heap and private writable
-mappings: unlike ``RLIMIT_AS`` it does not count address space merely reserved by threads or
-mapped read-only, so Qt and PyInstaller keep working); ``RLIMIT_NPROC`` = ``limits.pids``
-(processes and threads). ``RLIMIT_NPROC`` is counted per uid *and user namespace*: it is set
-inside the sandbox's own user namespace (as root, a nested ``unshare --user`` after dropping
-to the sandbox uid), so it counts that sandbox's processes only; where no user namespace can
-be made it counts every process of the sandbox uid on the machine (Docker sandboxes running
-as the same uid included); ``RLIMIT_FSIZE`` = :data:`FILE_SIZE_LIMIT_MB` per file; no core dumps;
-``/tmp`` and ``/dev/shm`` of ``limits.tmpfs_mb`` each. Without cgroups (not used: they cannot
-be set up simply and portably without root or a systemd delegation) ``limits.cpus`` is not
-enforced, and memory is limited per process, not for the sandbox as a whole.
+Limits (per command): wall time ``timeout_s``, at most ``limits.wall_time_s`` (the whole sandbox is
+killed: ``bwrap`` runs with ``--unshare-pid`` and ``--die-with-parent``, so killing its process
+group ends every process in the sandbox, and a process that outlives its parent dies with the
+sandbox's PID 1 when the command ends); ``RLIMIT_DATA`` = ``limits.memory_mb`` per process (heap
+and private writable mappings: unlike ``RLIMIT_AS`` it does not count address space merely reserved
+by threads or mapped read-only, so Qt and PyInstaller keep working); ``RLIMIT_NPROC`` =
+``limits.pids`` (processes and threads). ``RLIMIT_NPROC`` is counted per uid *and user namespace*:
+it is set inside the sandbox's own user namespace (as root, a nested ``unshare --user`` after
+dropping to the sandbox uid), so it counts that sandbox's processes only; where no user namespace
+can be made it counts every process of the sandbox uid on the machine (Docker sandboxes running as
+the same uid included); ``RLIMIT_FSIZE`` = :data:`FILE_SIZE_LIMIT_MB` per file; no core dumps;
+``/tmp`` and ``/dev/shm`` of ``limits.tmpfs_mb`` each. Without cgroups (not used: they cannot be
+set up simply and portably without root or a systemd delegation) ``limits.cpus`` is not enforced,
+and memory is limited per process, not for the sandbox as a whole.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
+import platformdirs
 import uv
 
 from tools.sandbox.base import (
@@ -184,17 +190,14 @@ def _uv_binary() -> Path:
         raise SandboxUnavailable(f"the uv binary was not found: {exc}") from exc
 
 
-def _host_uv_cache() -> Path:
-    """The host's uv cache folder: ``UV_CACHE_DIR``, else what ``uv cache dir`` prints."""
-    configured = os.environ.get("UV_CACHE_DIR")
-    if configured:
-        return Path(configured).resolve()
-    try:
-        done = subprocess.run([str(_uv_binary()), "cache", "dir"], capture_output=True,
-                              text=True, timeout=30, check=True)
-        return Path(done.stdout.strip()).resolve()
-    except (OSError, subprocess.SubprocessError, SandboxUnavailable):
-        return Path.home() / ".cache" / "uv"
+def sandbox_uv_cache(uid: int) -> Path:
+    """The uv cache of the install step: ``<user cache dir>/multicoder/uv-sandbox-<uid>``.
+
+    MultiCoder's own folder (``platformdirs.user_cache_path("multicoder")``), never the
+    person's uv cache: packages built during an install must not reach the host's own
+    ``uv sync``. The path is returned whether or not it exists.
+    """
+    return platformdirs.user_cache_path("multicoder") / f"uv-sandbox-{uid}"
 
 
 class _Invocation:
@@ -351,8 +354,9 @@ class BwrapSandbox(Sandbox):
         workspace: the run's workspace (bound read-write at the same path).
         writable: other host folders the commands may write (the run's ``dist``), created if
             missing, bound read-write at the same paths.
-        limits: memory (per process), processes, ``/tmp`` size and the sandbox's lifetime
-            (``wall_time_s``: no command runs past it, counted from this object's creation).
+        limits: memory (per process), processes, ``/tmp`` size, and ``wall_time_s``, which
+            here caps each command's time-out (every command is its own sandbox; nothing
+            outlives it, so there is no longer-lived sandbox to expire).
 
     Raises:
         SandboxUnavailable: :func:`unavailable_reason` gives a reason (the message says it).
@@ -376,7 +380,6 @@ class BwrapSandbox(Sandbox):
         self._python = self._prefix / "bin" / f"python{major}.{minor}"
         self._uv = _uv_binary()
         self._uv_cache: Path | None = None
-        self._born = time.monotonic()
         for folder in self.writable:
             folder.mkdir(parents=True, exist_ok=True)
 
@@ -422,23 +425,24 @@ class BwrapSandbox(Sandbox):
             env: extra variables on top of :func:`scrub_environment` of an empty parent
                 (secret-looking names still dropped); ``HOME`` is ``/tmp``, ``LANG``
                 ``C.UTF-8`` unless given.
-            timeout_s: wall-clock limit in seconds (also capped by the sandbox's remaining
-                lifetime); at the limit the whole sandbox is killed and the result has
+            timeout_s: wall-clock limit in seconds (capped at ``limits.wall_time_s``); at
+                the limit the whole sandbox is killed and the result has
                 ``timed_out=True`` and ``exit_code=None``.
             max_output_bytes: bytes kept from each of stdout and stderr; the rest is dropped
                 and ``truncated`` is set.
             stdin: text fed to the child (UTF-8); closed when None.
-            network: True only for the install step: the host's network, DNS files, and the
-                uv cache (read-write, ``UV_LINK_MODE=copy``) are then available.
+            network: True only for the install step: the host's network, DNS files, and
+                MultiCoder's sandbox uv cache (read-write, ``UV_LINK_MODE=copy``) are then
+                available, and of the workspace only ``cwd``, which must be a folder
+                strictly inside it (the writable folders are not bound either).
 
         Returns:
             The :class:`CommandResult` (``duration_ms`` in wall-clock milliseconds). Every
             process of the command is gone when this returns.
 
         Raises:
-            SandboxError: empty ``argv``, bad limits, the sandbox's lifetime is over, working
-                directory outside the workspace, program not found, or bwrap could not set
-                the sandbox up.
+            SandboxError: empty ``argv``, bad limits, working directory outside the
+                workspace, program not found, or bwrap could not set the sandbox up.
 
         """
         if not argv:
@@ -446,18 +450,20 @@ class BwrapSandbox(Sandbox):
         if timeout_s <= 0 or max_output_bytes < 0:
             raise SandboxError(
                 f"invalid limits: timeout_s={timeout_s}, max_output_bytes={max_output_bytes}")
-        remaining = self.limits.wall_time_s - (time.monotonic() - self._born)
-        if remaining <= 0:
-            raise SandboxError(
-                f"the sandbox's lifetime of {self.limits.wall_time_s:g} s is over")
-        timeout_s = min(timeout_s, remaining)
+        timeout_s = min(timeout_s, self.limits.wall_time_s)
         workdir = self._working_directory(cwd)
         child_env = scrub_environment(parent={}, extra=env)
         child_env.setdefault("PATH", SYSTEM_PATH)
         child_env["HOME"] = SANDBOX_TMP
         child_env.setdefault("LANG", "C.UTF-8")  # the host's LANG is not inherited
         cache = None
+        bound, writable = self.workspace, self.writable
         if network:
+            if workdir == self.workspace:
+                raise SandboxError(
+                    "a network command must run in a folder inside the workspace (it sees"
+                    " only that folder), not in the workspace itself")
+            bound, writable = workdir, []  # the fresh venv only: nothing else of the run
             cache = self._cache_dir()
             child_env["UV_CACHE_DIR"] = str(cache)
             child_env["UV_LINK_MODE"] = "copy"
@@ -470,7 +476,7 @@ class BwrapSandbox(Sandbox):
             read_only.append(Path(cert))
         prefixes = list(dict.fromkeys([self._prefix, self._prefix.resolve()]))
         builder = _Invocation(
-            workspace=self.workspace, writable=self.writable, limits=self.limits,
+            workspace=bound, writable=writable, limits=self.limits,
             network=network, uid_gid=(self.uid, self.gid), as_root=self._as_root,
             python_prefixes=prefixes, read_only_files=read_only, cache=cache)
         command, fds = builder.build([program, *argv[1:]], workdir, child_env)
@@ -485,38 +491,18 @@ class BwrapSandbox(Sandbox):
                 raise SandboxError(f"bubblewrap could not run the command: {first[0]}")
         return result
 
-    def _working_directory(self, cwd: Path | None) -> Path:
-        """Resolve ``cwd`` against the workspace; it must stay inside and be a directory."""
-        if cwd is None:
-            return self.workspace
-        try:
-            resolved = (self.workspace / cwd).resolve(strict=False)
-        except (OSError, RuntimeError) as exc:
-            raise SandboxError(f"working directory {cwd} cannot be resolved: {exc}") from exc
-        if not resolved.is_relative_to(self.workspace):
-            raise SandboxError(
-                f"working directory {cwd} is outside the workspace {self.workspace}")
-        if not resolved.is_dir():
-            raise SandboxError(f"working directory {cwd} is not a directory")
-        return resolved
-
     def _cache_dir(self) -> Path:
-        """The uv cache the install step may write.
+        """The uv cache the install step may write: :func:`sandbox_uv_cache` (created ``0700``).
 
-        The host's own cache when the sandbox user is the caller; when MultiCoder runs as
-        root (whose cache the sandbox user may not write) a sibling ``uv-sandbox-<uid>``
-        folder owned by the sandbox user.
+        When MultiCoder runs as root it is given to the sandbox user, who writes it.
         """
         if self._uv_cache is None:
-            cache = _host_uv_cache()
+            cache = sandbox_uv_cache(self.uid)
+            cache.mkdir(mode=0o700, parents=True, exist_ok=True)
             if self._as_root:
-                cache = cache.with_name(f"{cache.name}-sandbox-{self.uid}")
-                cache.mkdir(parents=True, exist_ok=True)
                 info = cache.stat()
                 if (info.st_uid, info.st_gid) != (self.uid, self.gid):
                     hand_over([cache], self.uid, self.gid)
-            else:
-                cache.mkdir(parents=True, exist_ok=True)
             self._uv_cache = cache
         return self._uv_cache
 

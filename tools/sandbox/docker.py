@@ -1,18 +1,26 @@
 """The Docker backend: every command of a run runs in one locked-down container (G11).
 
-One long-lived container per :class:`DockerSandbox` (per run), created at the first
+One container per :class:`DockerSandbox` (per run) at a time, created at the first
 :meth:`DockerSandbox.run`: no network, read-only root file system, a scratch ``/tmp`` (tmpfs),
 no capabilities, ``no-new-privileges``, a non-root user (:func:`sandbox_identity`), memory /
 CPU / process limits, and only the run's workspace and its extra writable folders mounted,
-read-write, at the same absolute paths as on the host. Each command is a ``docker exec``
-tagged with a unique marker variable; at the time-out, and after a command ends, a tiny
-reaper kills every process carrying that marker (and unmarked orphans), and if that is not
-enough the container itself is killed (the next command recreates it; the workspace stays).
+read-write, at the same absolute paths as on the host. A container lives at most
+``limits.wall_time_s`` seconds: then it is killed and the next command transparently gets a
+fresh one (the workspace stays), so a run may last longer than one container.
+
+Each command is a ``docker exec`` tagged with a fresh marker variable, and the host keeps the
+set of markers of the commands running right now. At the time-out, and after a command ends,
+a tiny reaper kills every process in the container except its init, its keep-alive (known by
+pid) and the processes of commands still running (a process carrying one of their markers,
+or a descendant of one): a forged or stale marker saves nothing. If that is not enough, the
+container itself is killed (the next command recreates it; the workspace stays).
 
 The dependency-install step (``network=True``) runs in a separate short-lived container from
 the same image on the default bridge network, with the shared uv cache volume
 (:data:`UV_CACHE_VOLUME`, first filled from the image's pre-warmed cache) and the host's CA
-bundle. The generated code never runs there: only uv does.
+bundle. Of the workspace it mounts only the command's working directory (the app's freshly
+made ``.venv``), and the run container is stopped first, so no process of the generated code
+is alive and nothing it wrote is visible there: only uv (and the index's packages) runs.
 """
 
 from __future__ import annotations
@@ -77,40 +85,70 @@ REAP_TIMEOUT_S: Final = 5.0
 #: Bytes read from the exec stream at a time.
 CHUNK_BYTES: Final = 65_536
 
-# Kills the processes of one command inside the container: every process whose environment
-# holds the marker (argv[1] is "NAME=value"), plus unmarked orphans (re-parented to the
-# container's init, i.e. their starter is gone and they cleared their environment), except
-# the container's keep-alive process (its command line is argv[2], words joined by spaces).
-# Stops them all first (a stopped process cannot fork, so fork bombs cannot outrun it), then
-# kills them. Exit code 1 when some survive. Runs as
-# the sandbox user: the processes are all its own.
+# Kills every process in the container that belongs to no command running now. argv[1] is
+# the keep-alive's pid, argv[2] the marker variable's name, argv[3:] the markers of the
+# commands running now. Spared: pid 1 (the container's init), the keep-alive, the reaper, and
+# every process that carries one of those markers or descends from one that does (a command's
+# child may clear its environment; an orphan, re-parented to pid 1, must carry one itself).
+# An unreadable environment (a non-dumpable process, or runc between setuid and execve while
+# starting a command) is looked at again 0.2 s later and counts as unmarked if it still is.
+# Processes of another uid (runc setting an exec up as root) are not ours to kill. Stops the
+# victims first (a stopped process cannot fork, so fork bombs cannot outrun it), then kills
+# them. Exit code 1 when some survive. Runs as the sandbox user.
 _REAPER: Final = r"""
-import os, signal, sys
-marker = sys.argv[1].encode()
-keep = sys.argv[2].encode().replace(b" ", b"\0") + b"\0"
-prefix = marker.split(b"=", 1)[0] + b"="
+import os, signal, sys, time
 me = os.getpid()
-def victims():
-    found = []
+spared = {1, me, int(sys.argv[1])}
+prefix = sys.argv[2].encode() + b"="
+running = {prefix + m.encode() for m in sys.argv[3:]}
+uid = str(os.getuid()).encode()
+def snapshot():
+    table = {}
     for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) in (1, me):
+        if not name.isdigit():
+            continue
+        pid = int(name)
+        try:
+            with open("/proc/%d/stat" % pid, "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            with open("/proc/%d/status" % pid, "rb") as f:
+                owner = [line.split()[1] for line in f if line.startswith(b"Uid:")]
+        except (OSError, IndexError):
+            continue
+        if fields[0] in (b"Z", b"X"):
             continue
         try:
-            with open("/proc/%s/environ" % name, "rb") as f:
-                env = f.read().split(b"\0")
-            with open("/proc/%s/stat" % name, "rb") as f:
-                stat = f.read().rsplit(b")", 1)[1].split()
-            with open("/proc/%s/cmdline" % name, "rb") as f:
-                cmd = f.read()
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                marked = bool(running.intersection(f.read().split(b"\0")))
         except OSError:
+            marked = None
+        table[pid] = (int(fields[1]), owner == [uid], marked)
+    return table
+def judge(table, pid):
+    unsure, seen = False, set()
+    while pid in table and pid not in seen:
+        seen.add(pid)
+        parent, _, marked = table[pid]
+        if marked:
+            return "keep"
+        unsure = unsure or marked is None
+        pid = parent
+    return "unsure" if unsure else "kill"
+def victims():
+    table = snapshot()
+    found, doubt = [], []
+    for pid, (_, ours, _) in table.items():
+        if pid in spared or not ours:
             continue
-        if stat[0] in (b"Z", b"X"):
-            continue
-        if marker in env:
-            found.append(int(name))
-        elif stat[1] == b"1" and not any(v.startswith(prefix) for v in env) \
-                and b"MULTICODER_REAPER=1" not in env and cmd != keep:
-            found.append(int(name))
+        verdict = judge(table, pid)
+        if verdict == "kill":
+            found.append(pid)
+        elif verdict == "unsure":
+            doubt.append(pid)
+    if doubt:
+        time.sleep(0.2)
+        table = snapshot()
+        found += [pid for pid in doubt if pid in table and judge(table, pid) != "keep"]
     return found
 def send(pids, sig):
     for pid in pids:
@@ -131,6 +169,30 @@ for _ in range(100):
     if not left:
         sys.exit(0)
     send(left, signal.SIGKILL)
+    time.sleep(0.01)
+sys.exit(1)
+"""
+
+# Prints the pid of the keep-alive: the only child of the container's init right after the
+# container started (commands run with ``docker exec`` have parent 0 in the container). Run
+# before any command, so nothing of the generated code can pose as it. Exit code 1 if unsure.
+_KEEP_ALIVE_PID: Final = r"""
+import os, sys, time
+me = os.getpid()
+for _ in range(250):
+    children = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) not in (1, me):
+            try:
+                with open("/proc/%s/stat" % name, "rb") as f:
+                    if f.read().rsplit(b")", 1)[1].split()[1] == b"1":
+                        children.append(int(name))
+            except (OSError, IndexError):
+                pass
+    if len(children) == 1:
+        print(children[0])
+        sys.exit(0)
+    time.sleep(0.02)
 sys.exit(1)
 """
 
@@ -366,7 +428,8 @@ class DockerSandbox(Sandbox):
         workspace: the run's workspace (host path; mounted read-write at the same path).
         writable: other host folders the commands may write (created if missing; mounted
             read-write at the same paths).
-        limits: memory, CPUs, processes, ``/tmp`` size and the container's lifetime.
+        limits: memory, CPUs, processes, ``/tmp`` size and each container's lifetime (a
+            fresh container replaces an expired one).
         image: the sandbox image tag (see :mod:`tools.sandbox.image`).
 
     Raises:
@@ -408,10 +471,15 @@ class DockerSandbox(Sandbox):
         self._lock = threading.RLock()
         self._container_id: str | None = None
         self._generation = 0
-        self._born: float | None = None  # monotonic time the first container was created
-        self._expired = False
+        self._born: float | None = None  # monotonic time the current container was created
+        self._keep_pid = 0  # the current container's keep-alive pid (inside the container)
         self._closed = False
-        self._timer: threading.Timer | None = None
+        self._timer: threading.Timer | None = None  # kills the current container at expiry
+        # Markers of the commands running now. Guarded by _reap_lock, which a reaper holds
+        # from reading the set until it ends, so no command starts unseen by a reaper.
+        # Lock order: _lock, then _reap_lock (never the other way).
+        self._reap_lock = threading.Lock()
+        self._running: set[str] = set()
         self._installs: set[str] = set()
 
     # -- what the image provides ------------------------------------------------------
@@ -467,15 +535,19 @@ class DockerSandbox(Sandbox):
             max_output_bytes: bytes kept from each of stdout and stderr (rest drained).
             stdin: text fed to the command's standard input (closed when None).
             network: True only for the dependency install: the command then runs in a
-                separate short-lived container with network access (see the module doc).
+                separate short-lived container with network access that mounts only
+                ``cwd`` (which must be strictly inside the workspace), after the run
+                container was stopped (see the module doc).
 
         Returns:
             The :class:`CommandResult` (``duration_ms`` in wall-clock milliseconds).
 
         Raises:
             SandboxError: empty ``argv``, bad limits, working directory outside the
-                workspace, the program could not be started, the sandbox was closed or its
-                wall time (``limits.wall_time_s``) is over, or the daemon failed.
+                workspace, the program could not be started, the sandbox was closed, or the
+                daemon failed. An expired container (``limits.wall_time_s``) is not an
+                error: a fresh one is made. A command still running when its container
+                expires is killed (``exit_code`` None, not timed out, a note in stderr).
 
         """
         if not argv:
@@ -495,21 +567,6 @@ class DockerSandbox(Sandbox):
                                      max_output_bytes, stdin)
         return self._run_exec(list(argv), workdir, child_env, timeout_s, max_output_bytes,
                               stdin, marker)
-
-    def _working_directory(self, cwd: Path | None) -> Path:
-        """Resolve ``cwd`` against the workspace; it must stay inside and be a directory."""
-        if cwd is None:
-            return self.workspace
-        try:
-            resolved = (self.workspace / cwd).resolve(strict=False)
-        except (OSError, RuntimeError) as exc:
-            raise SandboxError(f"working directory {cwd} cannot be resolved: {exc}") from exc
-        if not resolved.is_relative_to(self.workspace):
-            raise SandboxError(
-                f"working directory {cwd} is outside the workspace {self.workspace}")
-        if not resolved.is_dir():
-            raise SandboxError(f"working directory {cwd} is not a directory")
-        return resolved
 
     def _api(self) -> Any:
         """A fresh low-level client (one per command: hijacked sockets are not shared)."""
@@ -547,33 +604,49 @@ class DockerSandbox(Sandbox):
         return [docker.types.Mount(target=str(folder), source=str(folder), type="bind",
                                    read_only=False) for folder in folders]
 
-    def _container(self) -> tuple[str, int]:
-        """The run container's id and generation, created (or recreated) when needed.
+    def _container(self, timeout_s: float, marker: str) -> tuple[str, int, int]:
+        """The run container to run a command in, created (or recreated) when needed.
+
+        Registers ``marker`` as running (the caller unregisters it). A container older than
+        ``limits.wall_time_s`` is replaced; so is an idle one (no command running) that would
+        expire within ``timeout_s``, rather than killing the command midway.
+
+        Args:
+            timeout_s: the command's time-out in seconds.
+            marker: the command's marker value.
+
+        Returns:
+            ``(container id, generation, keep-alive pid inside the container)``.
 
         Raises:
-            SandboxError: the sandbox is closed, its wall time is over, or Docker failed.
+            SandboxError: the sandbox is closed, or Docker failed.
 
         """
         with self._lock:
             if self._closed:
                 raise SandboxError("the docker sandbox is closed")
-            if self._born is not None and (
-                    self._expired or time.monotonic() - self._born > self.limits.wall_time_s):
-                self._expire()
-                raise SandboxError(
-                    f"the run's sandbox time ({self.limits.wall_time_s:g} s) is over:"
-                    " its container was stopped")
-            if self._container_id is not None:
-                try:
-                    state = self._client.api.inspect_container(self._container_id)["State"]
-                    if state.get("Running"):
-                        return self._container_id, self._generation
-                except Exception:  # noqa: S110 - gone: recreate it below
-                    pass
-                self._kill_container()
-            remove_stale(self._client)
+            if self._container_id is not None and self._born is not None:
+                age = time.monotonic() - self._born
+                with self._reap_lock:
+                    idle = not self._running
+                wall = self.limits.wall_time_s
+                if age < wall and not (idle and age + timeout_s > wall):
+                    try:
+                        state = self._client.api.inspect_container(self._container_id)["State"]
+                        if state.get("Running"):
+                            with self._reap_lock:
+                                self._running.add(marker)
+                            return self._container_id, self._generation, self._keep_pid
+                    except Exception:  # noqa: S110 - gone: recreate it below
+                        pass
+            self._kill_container()
+            # A short-lived client: docker-py keeps sockets of container create/remove calls
+            # open (about three per container), which a long run would pile up.
+            client = _docker_module().from_env(version=self._api_version,
+                                               timeout=API_TIMEOUT_S)
             try:
-                container = self._client.containers.run(
+                remove_stale(client)
+                container = client.containers.run(
                     command=self._keep_alive(), auto_remove=True,
                     name=f"multicoder-run-{uuid.uuid4().hex[:12]}",
                     network_mode="none",
@@ -586,14 +659,51 @@ class DockerSandbox(Sandbox):
             except Exception as exc:  # the SDK raises several kinds
                 raise SandboxError(
                     f"the sandbox container could not start: {_first_line(exc)}") from exc
+            finally:
+                with contextlib.suppress(Exception):
+                    client.close()
             self._container_id = str(container.id)
             self._generation += 1
-            if self._born is None:
-                self._born = time.monotonic()
-                self._timer = threading.Timer(self.limits.wall_time_s, self._on_wall_time)
-                self._timer.daemon = True
-                self._timer.start()
-            return self._container_id, self._generation
+            self._born = time.monotonic()
+            self._timer = threading.Timer(self.limits.wall_time_s, self._kill_if_current,
+                                          args=(self._generation,))
+            self._timer.daemon = True
+            self._timer.start()
+            try:
+                self._keep_pid = self._find_keep_alive(self._container_id)
+            except SandboxError:
+                self._kill_container()
+                raise
+            with self._reap_lock:
+                self._running.add(marker)
+            return self._container_id, self._generation, self._keep_pid
+
+    def _find_keep_alive(self, container_id: str) -> int:
+        """The keep-alive's pid inside the fresh container ``container_id`` (lock held).
+
+        Raises:
+            SandboxError: it could not be found.
+
+        """
+        api: Any = None
+        try:
+            api = self._api()  # its own connection, closed after (a hijacked one is not reused)
+            probe = api.exec_create(container_id, [self._python, "-I", "-S", "-c",
+                                                   _KEEP_ALIVE_PID],
+                                    user=f"{self.uid}:{self.gid}", stdout=True,
+                                    stderr=False)["Id"]
+            printed = api.exec_start(probe)
+            code = api.exec_inspect(probe).get("ExitCode")
+            if code == 0:
+                return int(printed.decode("ascii", errors="replace").strip())
+            problem = f"exit code {code}"
+        except Exception as exc:  # the daemon failed, or garbage printed
+            problem = _first_line(exc)
+        finally:
+            if api is not None:
+                with contextlib.suppress(Exception):
+                    api.close()
+        raise SandboxError(f"the sandbox container's keep-alive was not found ({problem})")
 
     def _keep_alive(self) -> list[str]:
         """The run container's main command.
@@ -603,59 +713,79 @@ class DockerSandbox(Sandbox):
         """
         return ["sleep", str(int(self.limits.wall_time_s) + 30)]
 
-    def _on_wall_time(self) -> None:
-        with self._lock:
-            self._expire()
-
-    def _expire(self) -> None:
-        """Mark the wall time as over and kill the container (lock held)."""
-        self._expired = True
-        self._kill_container()
-
     def _kill_container(self) -> None:
-        """Kill and remove the run container, if any; never raises (lock held)."""
+        """Kill and remove the run container, if any, and stop its timer; never raises.
+
+        Called with ``_lock`` held.
+        """
         container_id, self._container_id = self._container_id, None
+        timer, self._timer = self._timer, None
+        self._born = None
+        if timer is not None:
+            timer.cancel()
         if container_id is None:
             return
         with contextlib.suppress(Exception):
-            self._client.api.remove_container(container_id, force=True)
+            api = self._api()  # short-lived, see _container
+            try:
+                api.remove_container(container_id, force=True)
+            finally:
+                api.close()
 
     def _kill_if_current(self, generation: int) -> None:
-        """Kill the run container if it is still the one of ``generation``."""
+        """Kill the run container if it is still the one of ``generation``.
+
+        Also the expiry timer's action: the next command then gets a fresh container.
+        """
         with self._lock:
             if self._generation == generation:
                 self._kill_container()
 
-    def _reap(self, api: Any, container_id: str, marker: str) -> bool:
-        """Kill every process of the command ``marker`` (and unmarked orphans).
+    def _reap(self, api: Any, container_id: str, keep_pid: int) -> bool:
+        """Kill every process in the container that belongs to no command running now.
+
+        Holds ``_reap_lock`` throughout, so no command registers (and starts) unseen.
+
+        Args:
+            api: a low-level client.
+            container_id: the container to clean.
+            keep_pid: its keep-alive's pid (inside the container).
 
         Returns:
-            True when none is left; False when the reaper could not run or some survived.
+            True when none is left; False when the reaper could not run or some survived
+            (the caller then kills the container).
 
         """
-        try:
-            reaper = api.exec_create(
-                container_id, [self._python, "-I", "-S", "-c", _REAPER,
-                               f"{MARKER_VAR}={marker}", " ".join(self._keep_alive())],
-                user=f"{self.uid}:{self.gid}", environment={"MULTICODER_REAPER": "1"},
-                stdout=True, stderr=True)["Id"]
-            stream = _Stream(api.exec_start(reaper, socket=True), _Output(4096), None)
-        except Exception:  # e.g. the daemon failed
-            return False
-        # With no process slot left (fork bomb) the reaper never starts: give up in time.
-        finished = stream.done.wait(REAP_TIMEOUT_S)
-        stream.close()
-        return finished and self._exit_code(api, reaper) == 0
+        with self._reap_lock:
+            running = sorted(self._running)
+            try:
+                reaper = api.exec_create(
+                    container_id, [self._python, "-I", "-S", "-c", _REAPER, str(keep_pid),
+                                   MARKER_VAR, *running],
+                    user=f"{self.uid}:{self.gid}", stdout=True, stderr=True)["Id"]
+                stream = _Stream(api.exec_start(reaper, socket=True), _Output(4096), None)
+            except Exception:  # e.g. the daemon failed
+                return False
+            # With no process slot left (fork bomb) the reaper never starts: give up in time.
+            finished = stream.done.wait(REAP_TIMEOUT_S)
+            stream.close()
+            return finished and self._exit_code(api, reaper) == 0
 
     def _run_exec(self, argv: list[str], workdir: Path, env: dict[str, str], timeout_s: float,
                   max_output_bytes: int, stdin: str | None, marker: str) -> CommandResult:
-        """Run one command with ``docker exec`` in the run container."""
-        container_id, generation = self._container()
-        api = self._api()
+        """Run one command with ``docker exec`` in the run container.
+
+        ``marker`` counts as running from before the exec starts until its leader has exited
+        (or timed out); then the reaper kills whatever of it is left, together with anything
+        else that belongs to no running command.
+        """
+        container_id, generation, keep_pid = self._container(timeout_s, marker)
         output = _Output(max_output_bytes)
         started = time.monotonic()
+        api: Any = None
         try:
             try:
+                api = self._api()
                 exec_id = api.exec_create(
                     container_id, argv, stdin=stdin is not None, stdout=True, stderr=True,
                     environment=env, workdir=str(workdir), user=f"{self.uid}:{self.gid}",
@@ -665,24 +795,22 @@ class DockerSandbox(Sandbox):
                 raise SandboxError(f"cannot start '{argv[0]}' in the sandbox:"
                                    f" {_first_line(exc)}") from exc
             timed_out = not self._wait(api, exec_id, stream, started + timeout_s, generation)
-            if timed_out:
-                if not self._reap(api, container_id, marker) or not stream.done.wait(
-                        AFTER_KILL_S):
-                    self._kill_if_current(generation)
-                    stream.done.wait(AFTER_KILL_S)
-            else:
-                # The leader has exited; children may still hold the output open.
-                if not stream.done.wait(PIPE_GRACE_S):
-                    self._reap(api, container_id, marker)
-                    if not stream.done.wait(AFTER_KILL_S):
-                        self._kill_if_current(generation)
-                else:
-                    self._reap(api, container_id, marker)
+            with self._reap_lock:
+                self._running.discard(marker)
+            if not timed_out:
+                stream.done.wait(PIPE_GRACE_S)  # let the output drain; children may hold it
+            if not self._reap(api, container_id, keep_pid) or not stream.done.wait(
+                    AFTER_KILL_S):
+                self._kill_if_current(generation)
+                stream.done.wait(AFTER_KILL_S)
             stream.close()
             exit_code = None if timed_out else self._exit_code(api, exec_id)
         finally:
-            with contextlib.suppress(Exception):
-                api.close()
+            with self._reap_lock:
+                self._running.discard(marker)
+            if api is not None:
+                with contextlib.suppress(Exception):
+                    api.close()
         duration_ms = int((time.monotonic() - started) * 1000)
         problem = _not_started(exit_code, output)
         if problem:
@@ -696,22 +824,32 @@ class DockerSandbox(Sandbox):
 
     def _wait(self, api: Any, exec_id: str, stream: _Stream, deadline: float,
               generation: int) -> bool:
-        """Wait until the command's leader exits (True) or ``deadline`` passes (False)."""
+        """Wait until the command's leader exits (True) or ``deadline`` passes (False).
+
+        Completion is what the daemon says (``exec_inspect``: not running, exit code known);
+        the end of the output is only a hint to look again at once, since a command may close
+        its stdout and stderr and keep running. Also True when the container was killed
+        (wall time, close, another command's failed clean-up).
+        """
         pause = 0.02
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            if stream.done.wait(min(pause, left)):
-                return True  # output ended: the leader (and everything holding it) is done
-            pause = min(pause * 2, 0.5)
+            if self._container_id is None or self._generation != generation:
+                return True
             try:
-                if not api.exec_inspect(exec_id).get("Running"):
-                    return True
+                info = api.exec_inspect(exec_id)
             except Exception:  # container gone: the command is over
                 return True
-            if self._container_id is None or self._generation != generation:
-                return True  # killed (wall time, close, another command's time-out)
+            if not info.get("Running") and (info.get("ExitCode") is not None
+                                            or stream.done.is_set()):
+                return True
+            if stream.done.is_set():
+                time.sleep(min(pause, left))  # output closed: only the daemon can tell
+            else:
+                stream.done.wait(min(pause, left))
+            pause = min(pause * 2, 0.5)
 
     def _exit_code(self, api: Any, exec_id: str) -> int | None:
         """The exec's exit code, waiting briefly for the daemon to record it."""
@@ -729,7 +867,21 @@ class DockerSandbox(Sandbox):
     def _run_install(self, argv: list[str], workdir: Path, env: dict[str, str],
                      timeout_s: float, max_output_bytes: int,
                      stdin: str | None) -> CommandResult:
-        """Run ``argv`` in a short-lived container with network (the dependency install)."""
+        """Run ``argv`` in a short-lived container with network (the dependency install).
+
+        Only ``workdir`` (strictly inside the workspace) is mounted, read-write at the same
+        path; the run container is stopped first (see :meth:`stop_processes`).
+
+        Raises:
+            SandboxError: ``workdir`` is the workspace itself, the sandbox is closed, or the
+                container could not start.
+
+        """
+        if workdir == self.workspace or not workdir.is_relative_to(self.workspace):
+            raise SandboxError(
+                f"a network command must run in a folder inside the workspace (it sees only"
+                f" that folder), not in {workdir}")
+        self.stop_processes()
         with self._lock:
             if self._closed:
                 raise SandboxError("the docker sandbox is closed")
@@ -738,7 +890,7 @@ class DockerSandbox(Sandbox):
         env.pop(MARKER_VAR, None)
         env.update({"HOME": SCRATCH, "UV_CACHE_DIR": self._uv_cache, "UV_LINK_MODE": "copy",
                     "UV_PYTHON_DOWNLOADS": "never"})
-        mounts = self._mounts([self.workspace])
+        mounts = self._mounts([workdir])  # nothing else of the workspace
         # One cache volume per uid: a cache written by one uid is not writable by another.
         mounts.append(docker.types.Mount(target=self._uv_cache,
                                          source=f"{UV_CACHE_VOLUME}-{self.uid}",
@@ -800,6 +952,14 @@ class DockerSandbox(Sandbox):
                              stdout=output.text(1), stderr=output.text(2),
                              duration_ms=int((time.monotonic() - started) * 1000),
                              timed_out=timed_out, truncated=output.truncated)
+
+    def stop_processes(self) -> None:
+        """Kill the run container, and with it every process earlier commands left.
+
+        The next command starts a fresh container (the workspace stays). Never raises.
+        """
+        with self._lock:
+            self._kill_container()
 
     def close(self) -> None:
         """Kill and remove the run container and any install container.

@@ -183,22 +183,6 @@ class LocalSandbox(Sandbox):
             truncated=out_cut or err_cut,
         )
 
-    def _working_directory(self, cwd: Path | None) -> Path:
-        """Resolve ``cwd`` against the workspace; it must stay inside and be a directory."""
-        if cwd is None:
-            return self.workspace
-        try:
-            resolved = (self.workspace / cwd).resolve(strict=False)
-        except (OSError, RuntimeError) as exc:
-            raise SandboxError(f"working directory {cwd} cannot be resolved: {exc}") from exc
-        if not resolved.is_relative_to(self.workspace):
-            raise SandboxError(
-                f"working directory {cwd} is outside the workspace {self.workspace}"
-            )
-        if not resolved.is_dir():
-            raise SandboxError(f"working directory {cwd} is not a directory")
-        return resolved
-
 
 def _find_program(name: str, env: Mapping[str, str], workdir: Path) -> str:
     """Locate ``name`` the way the child would: on its PATH, or as a path from ``workdir``.

@@ -2,15 +2,21 @@
 
 Headers given by a caller (a GitHub token) go only to that request's host: httpx drops the
 ``Authorization`` header when a redirect leaves the origin, and nothing here logs headers.
+Every request and every redirect hop must reach a public address (:class:`AddressGuard`), except
+the origins the person configured.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import logging
-from collections.abc import Mapping
+import os
+import socket
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -82,6 +88,99 @@ def host_of(url: str) -> str:
     return urlsplit(url).netloc.lower()
 
 
+Resolver = Callable[[str, int], list[str]]
+"""Host and port -> the IP addresses a connection to them may reach."""
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (an IP literal is its own address).
+
+    Raises:
+        WebError: the name does not resolve.
+
+    """
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise WebError(f"cannot resolve the host {host[:200]}: {exc}") from None
+    return [str(info[4][0]) for info in infos]
+
+
+def non_public_kind(address: str) -> str | None:
+    """Why ``address`` is not a public internet address ("loopback", "private" ...), or None.
+
+    IPv4 addresses inside IPv6 (mapped, 6to4, Teredo) are judged as the IPv4 address.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if inner is not None:
+            ip = inner
+    for kind, flag in (("loopback", ip.is_loopback), ("link-local", ip.is_link_local),
+                       ("unspecified", ip.is_unspecified), ("multicast", ip.is_multicast),
+                       ("private", ip.is_private), ("reserved", ip.is_reserved)):
+        if flag:
+            return kind
+    return None if ip.is_global else "non-public"
+
+
+def origin_of(url: str | httpx.URL) -> tuple[str, int]:
+    """``(lower-case host, port)`` of an http(s) URL, the port defaulted by scheme."""
+    parsed = httpx.URL(str(url))
+    return parsed.host.lower(), parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+class AddressGuard:
+    """Refuses requests to addresses that are not public (server-side request forgery guard).
+
+    Every request, and every hop of a redirect, is checked: its host is resolved and a
+    loopback, link-local (cloud metadata at 169.254.169.254), private, multicast, reserved or
+    otherwise non-public address is refused with a :class:`WebError` before anything is sent.
+    The origins the person configured (``[web]`` ``searxng_url`` and ``github_api``, which may
+    well be a local SearXNG) are allowed as they are, and only on their own port.
+
+    The check resolves the name itself; the connection resolves it again, so a name whose
+    answer changes between the two (DNS rebinding) is not covered.
+
+    Args:
+        allowed: URLs whose origin (host and port) is always allowed.
+        resolve: host, port -> addresses (tests pass a fake).
+
+    """
+
+    def __init__(self, allowed: Iterable[str] = (), resolve: Resolver = resolve_host) -> None:
+        self.allowed = {origin_of(url) for url in allowed}
+        self._resolve = resolve
+
+    def check(self, url: str | httpx.URL) -> None:
+        """Return when ``url`` may be requested.
+
+        Raises:
+            WebError: its host is not public and not configured (the message names the host,
+                the address and why).
+
+        """
+        host, port = origin_of(url)
+        if (host, port) in self.allowed:
+            return
+        for address in self._resolve(host, port):
+            kind = non_public_kind(address)
+            if kind is not None:
+                shown = str(httpx.URL(str(url)).copy_with(query=None, fragment=None))[:200]
+                raise WebError(
+                    f"refused {shown}: {host} is a {kind} address ({address}); the web tools"
+                    " reach only public addresses, also after a redirect (except the"
+                    " searxng_url and github_api configured in [web])")
+
+    def on_request(self, request: httpx.Request) -> None:
+        """Check one request (the client's request hook: each redirect hop too)."""
+        self.check(request.url)
+
+
 class WebHttp:
     """GET, HEAD and streamed downloads with caching and per-host spacing.
 
@@ -89,17 +188,24 @@ class WebHttp:
         cache: where successful GET bodies are kept for the cache's time-to-live.
         limiter: spaces requests to one host.
         timeout_s: connect/read time-out of each request, in seconds.
-        max_redirects: redirects followed (each must stay http/https).
+        max_redirects: redirects followed (each must stay http/https and public).
         transport: an httpx transport (tests pass ``httpx.MockTransport``), else the network.
+        allowed: URLs the person configured whose origin may be a non-public address (see
+            :class:`AddressGuard`); every other request, and every redirect hop, must reach a
+            public address.
+        guard: the address check (default: an :class:`AddressGuard` of ``allowed``).
 
     """
 
     def __init__(self, cache: TTLCache, limiter: RateLimiter, *, timeout_s: float = 20.0,
-                 max_redirects: int = 5, transport: httpx.BaseTransport | None = None) -> None:
+                 max_redirects: int = 5, transport: httpx.BaseTransport | None = None,
+                 allowed: Iterable[str] = (), guard: AddressGuard | None = None) -> None:
         self.cache = cache
         self.limiter = limiter
+        self.guard = guard or AddressGuard(allowed)
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s), follow_redirects=True,
+            event_hooks={"request": [self.guard.on_request]},
             max_redirects=max_redirects, transport=transport, trust_env=False,
             headers={"User-Agent": USER_AGENT})
 
@@ -139,19 +245,26 @@ class WebHttp:
                  headers: Mapping[str, str] | None = None) -> tuple[Response, int, str]:
         """Stream ``url`` into ``target`` (created with its folder; replaced when present).
 
+        The bytes go to a new temporary file (``mkstemp``, never opened through a link) in
+        ``target``'s resolved folder, renamed over ``target`` at the end; a rename replaces a
+        link itself, not its target. Sandboxed code may plant links in the workspace.
+
         Returns:
             ``(response, size in bytes, sha256 hex)``; ``response.body`` is empty.
 
         Raises:
-            WebError: bad URL, network error, a non-2xx status, or more than ``max_bytes``
-                (the partial file is removed).
+            WebError: bad URL, ``target`` is a symbolic link, network error, a non-2xx
+                status, more than ``max_bytes`` (the partial file is removed), or the file
+                could not be written.
 
         """
         check_url(url)
+        if target.is_symlink():
+            raise WebError(f"{target.name} is a symbolic link; refusing to download over it")
         self.limiter.wait(host_of(url))
-        partial = target.with_name(target.name + ".part")
         digest = hashlib.sha256()
         size = 0
+        partial: Path | None = None
         try:
             with self._client.stream("GET", url, headers=dict(headers or {})) as reply:
                 response = _response(reply, b"")
@@ -159,18 +272,30 @@ class WebHttp:
                     raise WebError(f"{url} answered HTTP {reply.status_code}")
                 _check_length(reply, url, max_bytes)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                with partial.open("wb") as handle:
+                folder = target.parent.resolve(strict=True)
+                fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.",
+                                            suffix=".part")
+                partial = Path(name)
+                with os.fdopen(fd, "wb") as handle:
                     for chunk in reply.iter_bytes():
                         size += len(chunk)
                         if size > max_bytes:
                             raise WebError(f"{url} is larger than {max_bytes} bytes")
                         digest.update(chunk)
                         handle.write(chunk)
-            partial.replace(target)
+                    if hasattr(os, "fchmod"):
+                        os.fchmod(handle.fileno(), 0o644)
+            if target.is_symlink():
+                raise WebError(f"{target.name} became a symbolic link; download discarded")
+            partial.replace(folder / target.name)
+            partial = None
         except httpx.HTTPError as exc:
             raise WebError(f"cannot download {url}: {_reason(exc)}") from None
+        except OSError as exc:
+            raise WebError(f"cannot save {url} to {target.name}: {exc}") from None
         finally:
-            partial.unlink(missing_ok=True)
+            if partial is not None:
+                partial.unlink(missing_ok=True)
         return response, size, digest.hexdigest()
 
     def close(self) -> None:
@@ -182,7 +307,8 @@ class WebHttp:
         self.limiter.wait(host_of(url))
         logger.debug("%s %s", method, url)
         try:
-            with self._client.stream(method, url, params=dict(params or {}),
+            # no params: None, as an empty dict would drop the query string already in ``url``
+            with self._client.stream(method, url, params=dict(params) if params else None,
                                      headers=dict(headers or {})) as reply:
                 if method == "HEAD":
                     return _response(reply, b"")

@@ -72,13 +72,19 @@ class WebClient:
             max_download_bytes: cap of downloads and repository archives.
             transport: an httpx transport for tests.
 
+        Only public addresses are reached, also through redirects, except the origins of
+        ``github_api`` and (when used) ``searxng_url`` (see :class:`tools.web.http.AddressGuard`).
+
         Raises:
             WebError: a URL in the settings is not http(s).
 
         """
         cache = TTLCache(cache_path, ttl_s=cache_ttl_s)
         limiter = RateLimiter(min_interval_s)
-        http = WebHttp(cache, limiter, timeout_s=timeout_s, transport=transport)
+        # the person's own servers (a local SearXNG, a GitHub Enterprise API) may be private
+        configured = [github_api] + ([searxng_url] if search == "searxng" else [])
+        http = WebHttp(cache, limiter, timeout_s=timeout_s, transport=transport,
+                       allowed=configured)
         provider: SearchProvider = (SearxngSearch(http, searxng_url) if search == "searxng"
                                     else DdgsSearch(cache, limiter, timeout_s=timeout_s))
         return cls(search=provider, github=GitHubClient(http, github_api, github_token),

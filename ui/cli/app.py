@@ -41,6 +41,13 @@ EXIT_CODES_HELP = ("Exit codes: 0 built; 1 ended without an executable; 2 bad in
                    " budget (saved; resume with a higher --max-tokens/--max-cost/--max-calls/"
                    "--max-time); 130 Ctrl+C.")
 
+AUTO_APPROVE_HELP = (
+    "Approve the start and the plan automatically (a stuck repair loop is stopped). Not"
+    " covered: a red safety verdict (the run ends); a request the offline safety classifier"
+    " flagged or whose verdict recommends reject or modify (these wait for a person; a yellow"
+    " verdict of the judge recommending approve, not flagged by the classifier, is approved);"
+    " downloads and web fetches (never approved; refused when no one is at the terminal).")
+
 app = typer.Typer(help="MultiCoder: a task in plain language in, a checked and packaged"
                        " Python application out.\n\n" + EXIT_CODES_HELP, no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -190,8 +197,9 @@ def ask_decision(payload: dict[str, Any], auto_approve: bool) -> dict[str, Any] 
     if kind == "approve_fetch":
         return _ask_fetch(payload, options, auto_approve)
     if auto_approve and payload.get("needs_person"):
-        out.print("  [yellow]--auto-approve does not answer this: the safety classifier flagged"
-                  " the request, so only a person may approve it[/]")
+        out.print("  [yellow]--auto-approve does not answer this: the safety gate flagged the"
+                  " request or did not recommend approving it, so only a person may approve"
+                  " it[/]")
     elif auto_approve:
         choice = "approve" if "approve" in options else "stop"
         out.print(f"  [dim]--auto-approve: {choice}[/]")
@@ -348,9 +356,7 @@ def build(
     attach: Annotated[list[Path] | None, typer.Option(
         "--attach", help="An input file for the application (up to 50 MB); repeatable")] = None,
     auto_approve: Annotated[bool, typer.Option(
-        "--auto-approve", help="Approve the start and the plan automatically (a red safety"
-                               " verdict still ends the run; downloads and web fetches are"
-                               " never approved automatically)")] = False,
+        "--auto-approve", help=AUTO_APPROVE_HELP)] = False,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="Copy the finished executable into this folder")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
@@ -412,8 +418,7 @@ def _show_sandbox(engine: Engine, run_id: str) -> None:
 def resume(
     run_id: Annotated[str, typer.Argument(help="The run to continue")],
     auto_approve: Annotated[bool, typer.Option(
-        "--auto-approve", help="Approve pending questions automatically (never downloads"
-                               " or web fetches)")] = False,
+        "--auto-approve", help=AUTO_APPROVE_HELP)] = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Copy the executable here")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     max_tokens: MaxTokens = None,
