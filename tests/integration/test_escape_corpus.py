@@ -197,9 +197,9 @@ def _assert_healthy(harness: Harness, fds: int) -> None:
     assert alive.success and alive.data is not None and alive.data["stdout"] == "alive\n", alive
     direct = harness.sandbox.run(["python3", "-c", "print('alive')"], timeout_s=60)
     assert direct.ok and direct.stdout == "alive\n", direct
-    assert escape.open_fds() <= fds + 3, ("MultiCoder leaked file descriptors", sorted(
-        os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
-        if os.path.exists(f"/proc/self/fd/{fd}")))
+    assert escape.open_fds() <= fds + 3, "MultiCoder leaked file descriptors: " + ", ".join(
+        sorted(os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+               if os.path.exists(f"/proc/self/fd/{fd}")))
     assert all(listener.accepted == 0 for listener in harness.listeners)
 
 

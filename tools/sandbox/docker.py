@@ -901,7 +901,10 @@ class DockerSandbox(Sandbox):
             mounts.append(docker.types.Mount(target=bundle, source=real, type="bind",
                                              read_only=True))
             env.setdefault("SSL_CERT_FILE", bundle)
-        api = self._api()
+        # A client of its own for everything here, closed at the end: calls through the
+        # long-lived client leave a Docker socket open each (2 per install otherwise).
+        client = docker.from_env(version=self._api_version, timeout=API_TIMEOUT_S)
+        api = client.api
         output = _Output(max_output_bytes)
         started = time.monotonic()
         container_id: str | None = None
@@ -911,7 +914,7 @@ class DockerSandbox(Sandbox):
             try:
                 options = self._common("install")
                 options.pop("detach")
-                container_id = str(self._client.containers.create(
+                container_id = str(client.containers.create(
                     command=argv, name=f"multicoder-install-{uuid.uuid4().hex[:12]}",
                     network_mode="bridge", working_dir=str(workdir), environment=env,
                     mounts=mounts, stdin_open=stdin is not None, **options).id)
