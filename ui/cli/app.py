@@ -29,7 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from graph import InputError, RunHistory, Settings
-from graph.settings import KeyStoreError, config_file, delete_key, store_key
+from graph.settings import SANDBOX_IMAGE, KeyStoreError, config_file, delete_key, store_key
 
 if TYPE_CHECKING:
     from graph import Engine, RunEvent
@@ -558,7 +558,7 @@ def sandbox_build(
         help="auto (Docker Hub base, else debootstrap), pull, or debootstrap (no registry:"
              " Linux, root)")] = "auto",
     tag: Annotated[str | None, typer.Option(
-        help="Image tag (default: [sandbox] image of the settings)")] = None,
+        help=f"Image tag (default: the settings' sandbox.image, {SANDBOX_IMAGE})")] = None,
 ) -> None:
     """Build the Docker sandbox image (once; a few minutes)."""
     from tools.sandbox.base import SandboxUnavailable
