@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import keyring
 import keyring.errors
@@ -33,7 +33,9 @@ from pydantic_settings import (
 from agents.config import Limits, ModelPrice, ModelRef, ProviderConfig
 from tools.appenv import DEFAULT_TOOLS as CHECK_TOOLS
 from tools.sandbox.base import SANDBOX_IMAGE, SandboxLimits
-from tools.web import WebClient
+
+if TYPE_CHECKING:  # httpx and the web tools load only when a run needs them
+    from tools.web import WebClient
 
 __all__ = [
     "CHECK_TOOLS",
@@ -213,6 +215,8 @@ class WebSettings(BaseModel):
             WebError: a configured address is not http(s).
 
         """
+        from tools.web import WebClient
+
         return WebClient.create(
             search=self.search, searxng_url=self.searxng_url, github_api=self.github_api,
             github_token=token, cache_path=data_dir / "web-cache.sqlite" if data_dir else None,
