@@ -577,7 +577,7 @@ def sandbox_build(
         raise fail(str(exc)) from None
     except ImageBuildError as exc:
         raise fail(str(exc), EXIT_ERROR) from None
-    out.print(result.describe())
+    out.print(escape(result.describe()), soft_wrap=True)
 
 
 @sandbox_app.command("status")
