@@ -9,30 +9,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents.budget import RunSpending
-from agents.cassette import Interaction
 from agents.context import Context, emit, services_of
 from agents.schemas import Plan, SafetyVerdict, Spec
 from agents.state import RunState
-
-
-def usage_by_model(cassette: Path) -> dict[str, dict[str, int]]:
-    """Calls and tokens per model, summed from a run's ``cassette.jsonl`` (empty if none)."""
-    totals: dict[str, dict[str, int]] = {}
-    if not cassette.is_file():
-        return totals
-    for line in cassette.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            item = Interaction.model_validate_json(line)
-        except ValueError:  # a line torn by a crash: its usage is lost, the report is not
-            continue
-        entry = totals.setdefault(item.model or item.role, {"calls": 0, "input_tokens": 0,
-                                                            "output_tokens": 0})
-        entry["calls"] += 1
-        entry["input_tokens"] += item.usage.get("input_tokens", 0)
-        entry["output_tokens"] += item.usage.get("output_tokens", 0)
-    return totals
 
 
 def final_status(state: RunState) -> str:
@@ -90,7 +69,6 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     services = services_of(runtime)
     record = services.record
     status = final_status(state)
-    usage = usage_by_model(record.run_dir / "cassette.jsonl")
     spending = RunSpending.read(record.run_dir, services.models.providers)
     lines = [f"# MultiCoder run {state.get('run_id', record.run_id)}", "",
              f"**Status:** {status}", "", "## Task", "", state.get("task", ""), ""]
@@ -119,7 +97,10 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     record.write_json("report.json", {
         "run_id": record.run_id, "status": status, "task": state.get("task"),
         "error": state.get("error"), "safety": state.get("safety"), "plan": state.get("plan"),
-        "rounds": state.get("round", 0), "artifact": artifact, "usage": usage,
+        "rounds": state.get("round", 0), "artifact": artifact,
+        "usage": {model: {"calls": u.calls, "input_tokens": u.input_tokens,
+                          "output_tokens": u.output_tokens}
+                  for model, u in spending.by_model.items()},
         "spending": spending.to_json(), "coder_notes": state.get("coder_notes", []),
         "sandbox": {"backend": services.sandbox.name, "isolated": services.sandbox.isolated}})
     emit(runtime, "run_finished", status=status, artifact=(artifact or {}).get("path"))
