@@ -163,6 +163,10 @@ class Limits:
         check_timeout_s: time limit of each check (seconds).
         build_timeout_s: time limit of the PyInstaller build (seconds).
         gui_stay_up_s: how long a GUI must stay up in the headless run (seconds).
+        context_tokens: the most tokens one prompt may hold; a longer conversation is
+            compressed (older turns summarised, the newest kept verbatim).
+        recall_tokens: the most tokens of recalled memory (past runs, lessons, fixes) one
+            prompt may hold; 0 turns recall off.
 
     """
 
@@ -175,3 +179,5 @@ class Limits:
     check_timeout_s: float = 300.0
     build_timeout_s: float = 1200.0
     gui_stay_up_s: float = 4.0
+    context_tokens: int = 100_000
+    recall_tokens: int = 1_500

@@ -160,6 +160,11 @@ class LimitSettings(BaseModel):
     check_timeout_s: float = Field(default=300.0, gt=0)
     build_timeout_s: float = Field(default=1200.0, gt=0)
     gui_stay_up_s: float = Field(default=4.0, ge=0.5, le=60)
+    context_tokens: int = Field(
+        default=100_000, ge=1_000, description="Most tokens in one prompt; longer conversations"
+        " are compressed (older turns summarised, the newest kept verbatim)")
+    recall_tokens: int = Field(
+        default=1_500, ge=0, description="Most tokens of recalled memory in one prompt; 0: off")
 
     def to_limits(self) -> Limits:
         """The runtime form."""
@@ -224,6 +229,25 @@ class WebSettings(BaseModel):
             timeout_s=self.timeout_s, max_download_bytes=int(self.max_download_mb * 1e6))
 
 
+class MemorySettings(BaseModel):
+    """``[memory]``: the archive and semantic memory (see docs/memory.md).
+
+    ``embeddings`` chooses how texts become vectors for semantic recall:
+
+    - ``lexical``: offline, from what MultiCoder installs; matches shared words and word
+      pieces only (lexical, not semantic);
+    - ``chroma``: Chroma's default local model (all-MiniLM-L6-v2, ONNX), semantic; it is
+      downloaded on first use, so it needs the internet once;
+    - ``PROVIDER:MODEL``: an OpenAI-compatible provider's embeddings endpoint (for example
+      ``openai:text-embedding-3-small``), semantic; needs the provider's key.
+
+    When the chosen embeddings cannot work, recall falls back to ``lexical`` and says so.
+    """
+
+    embeddings: str = Field(default="lexical", description="lexical, chroma or PROVIDER:MODEL")
+    semantic: bool = Field(default=True, description="Keep semantic memory (ChromaDB) at all")
+
+
 def config_file() -> Path:
     """The settings file: ``$MULTICODER_CONFIG`` or the user config dir's settings.toml."""
     override = os.environ.get("MULTICODER_CONFIG")
@@ -243,6 +267,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
     retention_days: int | None = Field(default=90, ge=1,
                                        description="Finished runs older than this are removed")
     retention_keep_last: int = Field(default=20, ge=0,
