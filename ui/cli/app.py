@@ -600,6 +600,9 @@ def sandbox_status() -> None:
         out.print(f"backend for new runs: none — {escape(str(exc))}")
 
 
+# -- command modules: each exposes ``register(app, runs_app)`` (one line each, below) --------
+
+
 def main() -> None:
     """Console-script entry point: bad input from any command is one line and exit code 2."""
     for stream in (sys.stdout, sys.stderr):  # a redirected Windows console may lack "▶" or "✓"
