@@ -5,12 +5,18 @@ tool-calling loop: the model asks for actions, the executor runs them under the 
 results go back to the model, until it answers without a tool call, runs out of turns, or
 repeats itself (loop detection). The workspace is snapshotted at the start of each round, so a
 round interrupted by a crash restarts from the same files on resume.
+
+A repair round's request carries what memory recalls for its findings (past errors with their
+fixes, lessons). A conversation longer than ``limits.context_tokens`` is compressed before each
+model call (:mod:`agents.compression`): older turns are summarised, the newest kept verbatim;
+chat.md and the cassette still hold every message.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +24,13 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, To
 from langgraph.runtime import Runtime
 
 from agents.approvals import FetchApprovals
+from agents.compression import CompressionReport, ContextCompressor
 from agents.context import Context, Services, emit, services_of, stop_if_cancelled
 from agents.loops import signatures
 from agents.schemas import Plan, Spec
 from agents.state import RunState
-from agents.structured import answer_text, call_model, prompt
+from agents.structured import answer_text, call_model, prompt, recalled_section
+from agents.tokens import counter_for_role
 from tools.actions import (
     WEB_ACTIONS,
     ActionCall,
@@ -157,7 +165,8 @@ class LoopDetector:
         return None
 
 
-def _opening(state: RunState, services: Services, round_: int) -> list[BaseMessage]:
+def _opening(state: RunState, runtime: Runtime[Context], services: Services, round_: int
+             ) -> list[BaseMessage]:
     spec = Spec.model_validate(state["spec"])
     plan = Plan.model_validate(state["plan"])
     system = prompt("coder")
@@ -166,13 +175,36 @@ def _opening(state: RunState, services: Services, round_: int) -> list[BaseMessa
     services.record.chat("multicoder → coder", system, kind="system", title="coder instructions")
     services.record.chat("multicoder → coder", request)
     if round_ > 0:
-        findings = [Finding.model_validate(f) for f in state.get("findings", [])]
+        findings = "\n".join(f"- {Finding.model_validate(f).render()}"
+                             for f in state.get("findings", []))
+        recalled = recalled_section(runtime, node="coder", revision=round_, role="coder",
+                                    query=findings, collections=("errors", "lessons"))
         repair = prompt("coder_repair", round=str(round_),
-                        files=_workspace_files(services.record.workspace),
-                        findings="\n".join(f"- {f.render()}" for f in findings))
+                        files=_workspace_files(services.record.workspace), findings=findings,
+                        recalled=recalled)
         messages.append(HumanMessage(repair))
         services.record.chat("tester → coder", repair)
     return messages
+
+
+def _compressor(runtime: Runtime[Context], services: Services, round_: int,
+                tools: list[dict[str, Any]]) -> ContextCompressor:
+    """The round's context compressor: summaries by the coder model, written to chat.md.
+
+    Raises:
+        ContextTooSmall: ``limits.context_tokens`` cannot hold the instructions and tools.
+
+    """
+    def summarise(key: str, request: list[BaseMessage], title: str) -> str:
+        return answer_text(call_model(runtime, "coder", request, key=key,
+                                      speaker="multicoder (context summary)", title=title))
+
+    def compressed(report: CompressionReport) -> None:
+        emit(runtime, "context_compressed", round=round_, **asdict(report))
+
+    return ContextCompressor(counter_for_role(services.models, "coder"),
+                             services.limits.context_tokens, summarise, tools=tools,
+                             on_compressed=compressed)
 
 
 def coder(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -210,17 +242,19 @@ def coder(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
         on_record=on_record, approve=approved)
     approvals = FetchApprovals(runtime, visit=str(round_))
     tools = services.registry.tool_schemas()
-    messages = _opening(state, services, round_)
+    messages = _opening(state, runtime, services, round_)
     if state.get("hint", "").strip():  # the person's hint after a stuck round ("continue")
         hint = f"A hint from the person overseeing this build:\n{state['hint'].strip()}"
         messages.append(HumanMessage(hint))
         services.record.chat("person → coder", hint)
+    compressor = _compressor(runtime, services, round_, tools)
     loops = LoopDetector()
     summary = ""
     stuck_on: str | None = None
     for turn in range(services.limits.max_coder_turns):
         stop_if_cancelled(runtime)
-        answer = call_model(runtime, "coder", messages, key=f"coder/{round_}/{turn}",
+        key = f"coder/{round_}/{turn}"
+        answer = call_model(runtime, "coder", compressor.prepare(messages, key), key=key,
                             speaker="coder", tools=tools)
         messages.append(answer)
         if not answer.tool_calls:

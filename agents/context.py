@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 
 from agents.config import Limits
 from agents.models import ModelSelector
+from memory.recall import Recall
 from memory.records import RunRecord
 from tools.actions import ActionRegistry, Policy
 from tools.checks import CheckContext, run_checks
@@ -64,6 +65,8 @@ class Services:
         package: builds and runs the executable (tests hand in fakes).
         web: the web client of the coder's web actions (search, GitHub, pages); None when
             web access is off.
+        memory: semantic memory: recall of past runs and lessons for the prompts, and
+            learning from the run at its end; None runs without (memory off or unavailable).
 
     """
 
@@ -78,6 +81,7 @@ class Services:
     checks: CheckRunner = run_all_checks
     package: Packager = package_and_run
     web: WebClient | None = None
+    memory: Recall | None = None
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Planner (G4): the spec becomes validated steps, each a structured tool call."""
+"""Planner (G4): the spec becomes validated steps, each a structured tool call.
+
+The request carries what memory recalls for the task and spec (earlier plans, lessons such as
+a person's reasons for rejecting a plan), each item with where it came from.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from langgraph.runtime import Runtime
 from agents.context import Context, services_of
 from agents.schemas import Plan, Spec
 from agents.state import RunState
-from agents.structured import ask_structured, prompt, schema_text
+from agents.structured import ask_structured, prompt, recalled_section, schema_text
 from tools.actions import ActionRegistry
 
 
@@ -52,20 +56,25 @@ def planner(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Ask the planner model for a :class:`Plan`; re-plan with the person's feedback.
 
     An invalid plan (unknown tool or parameter) is sent back to the model with the problems.
+    The request includes what memory recalls for the task and spec (plans, lessons).
     Writes ``plan.md`` into the run folder. Returns ``{"plan": plan, "plan_status": "proposed"}``.
     """
     services = services_of(runtime)
     registry = services.registry
+    revision = state.get("plan_revision", 0)
     spec = Spec.model_validate(state["spec"])
     feedback = state.get("plan_feedback", "") if state.get("plan_status") == "rejected" else ""
+    recalled = recalled_section(runtime, node="planner", revision=revision, role="planner",
+                                query=f"{state.get('task', '')}\n\n{spec.to_markdown()}",
+                                collections=("plans", "lessons"))
     system = prompt("planner", schema=schema_text(Plan), actions=_actions_text(registry))
     request = prompt("planner_request", spec=spec.to_markdown(), feedback=(
         f"\nThe person rejected the previous plan. Their feedback:\n{feedback}\n"
-        if feedback else ""))
+        if feedback else ""), recalled=recalled)
     services.record.chat("multicoder → planner", system, kind="system", title="plan instructions")
     services.record.chat("multicoder → planner", request)
     plan = ask_structured(runtime, "planner", [SystemMessage(system), HumanMessage(request)], Plan,
-                          key=f"planner/{state.get('plan_revision', 0)}", speaker="planner",
+                          key=f"planner/{revision}", speaker="planner",
                           check=lambda p: check_plan(p, registry))
     services.record.write_text("plan.md", plan.to_markdown())
     return {"plan": plan.model_dump(), "plan_status": "proposed"}

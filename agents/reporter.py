@@ -1,4 +1,8 @@
-"""Reporter: the run's final status and ``report.md`` / ``report.json`` in its folder."""
+"""Reporter: the run's final status and ``report.md`` / ``report.json`` in its folder.
+
+At the very end the run teaches semantic memory (lessons, errors with their fixes, a summary
+for later runs to recall); a failure there is logged and never fails the run.
+"""
 
 from __future__ import annotations
 
@@ -59,12 +63,50 @@ def _safety_layers(safety: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _memory_lines(events: list[dict[str, Any]]) -> list[str]:
+    """The report's "Memory" section: what was recalled, how the context was compressed."""
+    lines = []
+    for event in events:
+        if event.get("type") == "recalled":
+            items = "; ".join(f"{item.get('source')} (score {item.get('score')})"
+                              for item in event.get("items", []))
+            lines.append(f"- recalled for {event.get('node')}: {items}")
+    compressions = [e for e in events if e.get("type") == "context_compressed"]
+    if compressions:
+        counted = ("token counts estimated: no tokenizer for the model" if any(
+            e.get("estimated") for e in compressions) else
+            f"tokens counted with {compressions[-1].get('counter')}")
+        lines.append(
+            f"- the coder's context was compressed {len(compressions)} times"
+            f" ({sum(int(e.get('turns_folded', 0)) for e in compressions)} turns folded into"
+            f" summaries); every prompt stayed within"
+            f" {int(compressions[-1].get('budget') or 0):,} tokens of messages ({counted})")
+    return ["## Memory", "", *lines, ""] if lines else []
+
+
+def _learn(runtime: Runtime[Context]) -> None:
+    """Store what the run teaches in semantic memory; emits ``learned`` with the count."""
+    services = services_of(runtime)
+    if services.memory is None:
+        return
+    try:
+        count = services.memory.learn_from_run(services.record.run_dir)
+    except Exception as exc:  # memory is a help: the run's outcome does not depend on it
+        services.record.node_logger("reporter").warning(
+            "learning from the run failed: %s: %s", type(exc).__name__, exc)
+        emit(runtime, "learn_failed", error=f"{type(exc).__name__}: {exc}")
+        return
+    emit(runtime, "learned", count=count)
+
+
 def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Write the report and set the final ``status``.
 
     The report's "Spending" section gives tokens in/out, model calls, cost (or "unknown
     price" for models without one), active time, per model and per node, the run's budgets,
-    and each budget the run stopped at before it was raised.
+    and each budget the run stopped at before it was raised. The "Memory" section lists what
+    was recalled for the prompts (with sources) and how often the context was compressed.
+    Then the run is learnt from (:meth:`memory.recall.Recall.learn_from_run`).
     """
     services = services_of(runtime)
     record = services.record
@@ -93,6 +135,7 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
                   f"- size: {artifact['size_bytes']} bytes", f"- sha256: `{artifact['sha256']}`",
                   ""]
     lines += spending.markdown(services.limits)
+    lines += _memory_lines(list(record.iter_events()))
     record.write_text("report.md", "\n".join(lines) + "\n")
     record.write_json("report.json", {
         "run_id": record.run_id, "status": status, "task": state.get("task"),
@@ -103,5 +146,6 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
                   for model, u in spending.by_model.items()},
         "spending": spending.to_json(), "coder_notes": state.get("coder_notes", []),
         "sandbox": {"backend": services.sandbox.name, "isolated": services.sandbox.isolated}})
+    _learn(runtime)
     emit(runtime, "run_finished", status=status, artifact=(artifact or {}).get("path"))
     return {"status": status}

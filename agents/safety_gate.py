@@ -127,5 +127,6 @@ def safety_gate(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     update: dict[str, Any] = {"safety": safety}
     if final.level == "red":
         update |= {"status": "refused",
-                   "error": "refused by the safety gate: " + "; ".join(final.reasons)}
+                   "error": "refused by the safety gate: "
+                   + "; ".join(r.strip().rstrip(".;") for r in final.reasons)}
     return update

@@ -86,5 +86,8 @@ class Plan(BaseModel):
         lines.append("")
         for n, step in enumerate(self.steps, 1):
             target = step.params.get("path") or step.params.get("argv") or ""
-            lines.append(f"{n}. [{step.id}] `{step.tool}` {target} — {step.description}")
+            if isinstance(target, list):
+                target = " ".join(map(str, target))
+            shown = f" `{target}`" if target else ""
+            lines.append(f"{n}. [{step.id}] `{step.tool}`{shown} — {step.description}")
         return "\n".join(lines)

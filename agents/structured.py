@@ -1,8 +1,9 @@
-"""Talking to a model from a node: transcript, events, structured answers.
+"""Talking to a model from a node: prompts, recalled memory, transcript, structured answers.
 
 :func:`call_model` sends a conversation to the role's models and writes the answer to the
 run's transcript; :func:`ask_structured` parses the answer into a pydantic model and, when the
-model's JSON is invalid, tells it what was wrong and asks again (bounded).
+model's JSON is invalid, tells it what was wrong and asks again (bounded);
+:func:`recalled_section` is what semantic memory recalls for a prompt, as its own section.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from importlib import resources
+from pathlib import Path
 from string import Template
 from typing import Any, TypeVar
 
@@ -19,8 +21,13 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
 from agents.context import Context, emit, services_of
+from agents.tokens import counter_for_role
+from memory.recall import Collection
 
 T = TypeVar("T", bound=BaseModel)
+
+RECALL_DIR = "recall"
+"""Folder of the run holding what was recalled for each model call (``<node>-<revision>.json``)."""
 
 _FENCE = re.compile(r"```(?:json)?\s*\n(.*?)\n```", re.DOTALL)
 
@@ -81,7 +88,8 @@ def _validation_summary(exc: ValidationError) -> str:
 
 def call_model(runtime: Runtime[Context], role: str, messages: list[BaseMessage], *,
                key: str, speaker: str,
-               tools: Sequence[dict[str, Any]] | None = None) -> AIMessage:
+               tools: Sequence[dict[str, Any]] | None = None,
+               title: str | None = None) -> AIMessage:
     """Invoke the role's models and write the answer (text and tool calls) to chat.md.
 
     Args:
@@ -91,6 +99,7 @@ def call_model(runtime: Runtime[Context], role: str, messages: list[BaseMessage]
         key: the call key (see :mod:`agents.cassette`).
         speaker: how the transcript names this agent ("planner", "coder" ...).
         tools: OpenAI function-tool schemas the model may call.
+        title: a label for the answer's chat.md entry (what the answer is).
 
     Raises:
         the errors of :meth:`agents.models.ModelSelector.invoke`.
@@ -100,7 +109,7 @@ def call_model(runtime: Runtime[Context], role: str, messages: list[BaseMessage]
     answer = services.models.invoke(role, messages, key=key, tools=tools)
     text = answer_text(answer)
     if text.strip():
-        services.record.chat(speaker, text)
+        services.record.chat(speaker, text, title=title)
     for call in answer.tool_calls:
         services.record.chat(speaker, json.dumps({"tool": call["name"], "args": call["args"]},
                                                  ensure_ascii=False, indent=2),
@@ -146,3 +155,63 @@ def ask_structured(runtime: Runtime[Context], role: str, messages: list[BaseMess
 def schema_text(schema: type[BaseModel]) -> str:
     """The JSON schema of ``schema``, compact, to show a model what to answer."""
     return json.dumps(schema.model_json_schema(), ensure_ascii=False)
+
+
+def recalled_section(runtime: Runtime[Context], *, node: str, revision: int | str, role: str,
+                     query: str, collections: Sequence[Collection]) -> str:
+    """What semantic memory recalls for one model call, as a prompt section ("" for none).
+
+    The items closest to ``query`` in ``collections``, never the run's own, within
+    ``limits.recall_tokens`` (counted with the ``role``'s token counter), rendered with their
+    sources inside the ``recalled`` prompt section. What was recalled is kept in the run folder
+    (``recall/<node>-<revision>.json``) and reused when the node runs again with the same query
+    (a resume, an interrupt re-run), so the call's prompt, and with it its recorded answer,
+    stays the same even when memory has learnt more since.
+    Emits ``recalled`` (node, items with collection, id, source, score) when something was.
+
+    Recall never fails a node: without memory, with recall off (``recall_tokens`` 0) or when
+    recall fails (logged, ``recall_failed`` event), the section is empty.
+    """
+    services = services_of(runtime)
+    memory, budget, record = services.memory, services.limits.recall_tokens, services.record
+    if memory is None or budget <= 0:
+        return ""
+    name = f"{RECALL_DIR}/{node}-{revision}.json"
+    stored = _stored_recall(record.run_dir / name, record.redactor(query))  # kept redacted
+    if stored is not None:
+        return stored
+    counter = counter_for_role(services.models, role)
+    frame = counter.count_text(prompt("recalled", items=""))
+    error = None
+    try:
+        items = memory.recall(query, collections, budget_tokens=max(0, budget - frame),
+                              exclude_run=record.run_id, count_tokens=counter.count_text)
+        block = memory.render(items).strip() if items else ""
+    except Exception as exc:  # memory is a help: a broken store must not stop the run
+        record.node_logger(node).warning("recall failed, continuing without: %s: %s",
+                                         type(exc).__name__, exc)
+        emit(runtime, "recall_failed", node=node, error=f"{type(exc).__name__}: {exc}")
+        items, block, error = [], "", f"{type(exc).__name__}: {exc}"
+    section = prompt("recalled", items=block).rstrip("\n") if block else ""
+    found = [{"collection": i.collection, "id": i.item_id, "source": i.source,
+              "run_id": i.run_id, "score": round(i.score, 4)} for i in items]
+    record.write_json(name, {"node": node, "revision": revision, "query": query,
+                             "collections": list(collections), "budget_tokens": budget,
+                             "counter": counter.name, "estimated": counter.estimated,
+                             "items": found, "error": error, "section": section})
+    if items:
+        emit(runtime, "recalled", node=node, items=found, tokens=counter.count_text(section),
+             counter=counter.name, estimated=counter.estimated)
+    return section
+
+
+def _stored_recall(path: Path, query: str) -> str | None:
+    """The section recalled earlier for this call and query, or None (not yet, or unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("query") != query:
+        return None
+    section = data.get("section")
+    return section if isinstance(section, str) else None

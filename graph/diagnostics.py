@@ -4,7 +4,8 @@ Each :class:`Health` row is ``ok`` / ``degraded`` / ``down`` with a reason and, 
 ok, a recommendation: what the person should do. The components: the sandbox backend (and the
 Docker daemon and image, bubblewrap), each enabled provider (its key checked by listing its
 models unless ``offline``), the tools MultiCoder runs, disk space in the data folder, the
-integrity of the run index and checkpoint databases, the keyring, and the models per role.
+integrity of the run index, checkpoint and archive databases, the keyring, and the models per
+role.
 
 :func:`diagnose` is the one entry point; every interface shows its rows as they are.
 """
@@ -177,6 +178,19 @@ def _database_row(label: str, path: Path) -> Health:
                   recommendation=f"move {path.name} aside; MultiCoder creates a new one")
 
 
+def _archive_row(settings: Settings) -> Health:
+    """The archive's integrity; a damaged one is kept aside and rebuilt at the next start."""
+    from memory.archive import ARCHIVE_FILE
+
+    row = _database_row("archive", settings.data_dir / ARCHIVE_FILE)
+    if row.state == "ok":
+        return row
+    return row.model_copy(update={
+        "recommendation": "nothing to do by hand: the next MultiCoder start (a build, resume,"
+        " `runs show`) keeps the damaged file aside as archive.sqlite.damaged-<time> and"
+        " rebuilds the archive from the run folders"})
+
+
 def _disk_row(settings: Settings) -> Health:
     folder = settings.data_dir
     probe = folder if folder.exists() else next(
@@ -225,6 +239,7 @@ def diagnose(settings: Settings, *, offline: bool = False,
     rows.append(_disk_row(settings))
     rows.append(_database_row("runs", settings.data_dir / "runs.sqlite"))
     rows.append(_database_row("checkpoints", settings.data_dir / "checkpoints.sqlite"))
+    rows.append(_archive_row(settings))
     backend = keyring_backend()
     rows.append(Health(component="keyring", state="ok" if backend else "degraded",
                        reason=backend or "unavailable: keys only from environment variables",

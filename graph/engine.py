@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -41,9 +42,11 @@ from agents.structured import AnswerFormatError
 from graph.builder import build_graph
 from graph.diagnostics import Health, diagnose
 from graph.errors import InputError
-from graph.history import RunHistory
+from graph.history import RunHistory, open_archive
+from graph.memory import open_recall
 from graph.sandboxes import BackendChoice, choose_backend, open_sandbox
 from graph.settings import Settings, lookup_key
+from memory.recall import Recall
 from memory.records import RunNotFound, RunRecord
 from memory.redaction import Redactor
 from memory.retention import apply_retention
@@ -93,6 +96,11 @@ class RunConfig(BaseModel):
     limits: dict[str, float | None] = Field(
         default_factory=dict, description="Budget overrides of this run (see LIMIT_OPTIONS);"
         " None: no limit")
+    forked_from: dict[str, str] | None = Field(
+        default=None, description="A fork's origin (`runs fork`, graph.replay): run_id,"
+        " checkpoint_id and the node that wrote that checkpoint")
+    replay_of: str | None = Field(
+        default=None, description="The run this one replays from its cassette (`runs replay`)")
 
 
 #: The run budgets a person may set per run (``build``/``resume`` options), by field of
@@ -119,12 +127,19 @@ class Engine:
         self.history = RunHistory(settings)
         self.index = self.history.index
         self.redactor = Redactor.from_environment()
+        self.archive, self.archive_check = open_archive(settings)
         connection = sqlite3.connect(settings.data_dir / "checkpoints.sqlite",
                                      check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         self.checkpointer = SqliteSaver(connection)
         self.graph = build_graph().compile(checkpointer=self.checkpointer)
         self._log_records: list[RunRecord] = []
+        # semantic memory (recall and learning): opened on first use, once per engine
+        self._recall: Recall | None = None
+        self._recall_error: str | None = None
+        self._recall_opened = False
+        self._recall_lock = threading.Lock()
+        self._recall_warned: set[str] = set()
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -251,9 +266,15 @@ class Engine:
 
     def _create_run(self, run_id: str, task: str, roles: Mapping[str, Sequence[ModelRef]],
                     attachments: Sequence[Path] = (), choice: BackendChoice | None = None,
-                    limits: Mapping[str, float | None] | None = None) -> None:
-        """Create the run folder, copy the attachments, write ``run.json``, add the index row."""
-        record = RunRecord.create(self.settings.runs_dir, run_id, self.redactor)
+                    limits: Mapping[str, float | None] | None = None,
+                    origin: Mapping[str, Any] | None = None) -> None:
+        """Create the run folder, copy the attachments, write ``run.json``, add the index row.
+
+        ``origin`` sets more :class:`RunConfig` fields (a fork's ``forked_from`` and
+        ``attachments``, a replay's ``replay_of``: see :mod:`graph.replay`).
+        """
+        record = RunRecord.create(self.settings.runs_dir, run_id, self.redactor,
+                                  archive=self.archive)
         names = []
         for path in attachments:
             target = record.workspace / "inputs" / path.name
@@ -265,6 +286,8 @@ class Engine:
         config = RunConfig(task=task, models=models, attachments=names,
                            created_at=datetime.now(UTC).isoformat(), sandbox=choice.name,
                            sandbox_reason=choice.reason, limits=dict(limits or {}))
+        if origin:
+            config = RunConfig.model_validate(config.model_dump() | dict(origin))
         record.write_json("run.json", config.model_dump())
         record.event("run_created", task=task, models=config.models)
         record.event("sandbox_chosen", backend=choice.name, isolated=choice.isolated,
@@ -282,7 +305,8 @@ class Engine:
 
     def _open_record(self, run_id: str) -> RunRecord:
         try:
-            return RunRecord.open(self.settings.runs_dir, run_id, self.redactor)
+            return RunRecord.open(self.settings.runs_dir, run_id, self.redactor,
+                                  archive=self.archive)
         except RunNotFound:
             raise InputError(f"no run '{run_id}' (see `multicoder runs list`)") from None
 
@@ -358,7 +382,28 @@ class Engine:
             environment=AppEnvironment(record.workspace, sandbox),
             registry=default_registry(web=self.settings.web.enabled),
             policy=Policy(workspace=record.workspace),
-            limits=limits, cancelled=cancel_flag.exists, web=self._web_client())
+            limits=limits, cancelled=cancel_flag.exists, web=self._web_client(),
+            memory=self._memory(record))
+
+    def _memory(self, record: RunRecord) -> Recall | None:
+        """Semantic memory for the run's recall and learning (None: off or unavailable).
+
+        Opened once per engine, on first use. A failure to open it (a damaged or busy store, a
+        malformed ``memory.embeddings``) does not stop the run: the reason goes to the run's
+        program.log and the run goes on without recall.
+        """
+        with self._recall_lock:
+            if not self._recall_opened:
+                self._recall_opened = True
+                try:
+                    self._recall = open_recall(self.settings)
+                except Exception as exc:  # memory is a help, never a reason to fail a run
+                    self._recall_error = f"{type(exc).__name__}: {exc}"
+            if self._recall_error is not None and record.run_id not in self._recall_warned:
+                self._recall_warned.add(record.run_id)
+                record.logger.warning("semantic memory is unavailable, the run goes on without"
+                                      " recall: %s", self._recall_error)
+        return self._recall
 
     def _web_client(self) -> WebClient | None:
         """The coder's web client from ``[web]`` (None when off); the token is redacted.
@@ -410,7 +455,7 @@ class Engine:
             services.sandbox.close()
             if services.web is not None:
                 services.web.close()
-            record.close()
+            record.close()  # this also syncs the run's last lines into the archive
             lock.release()
 
     def _stream_locked(self, run_id: str, services: Services,

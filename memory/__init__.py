@@ -1,5 +1,12 @@
 """memory."""
 
+from memory.archive import (
+    Archive,
+    ArchiveCheck,
+    ArchiveEntry,
+    ArchiveHit,
+    ArchiveSchemaError,
+)
 from memory.records import ChatKind, RunExistsError, RunNotFound, RunRecord
 from memory.redaction import RedactingFilter, Redactor
 from memory.retention import apply_retention
@@ -15,6 +22,11 @@ from memory.run_index import (
 __all__ = [
     "FINISHED_STATUSES",
     "RUN_STATUSES",
+    "Archive",
+    "ArchiveCheck",
+    "ArchiveEntry",
+    "ArchiveHit",
+    "ArchiveSchemaError",
     "ChatKind",
     "IndexSchemaError",
     "RedactingFilter",

@@ -6,12 +6,18 @@ Layout of ``<runs_root>/<run_id>/``::
     dist/           artifacts (the packaged executable)
     program.log     detailed log, one line per record: ``2026-11-21 19:00:00,123 INFO node=coder …``
     chat.md         the whole conversation with the models, as readable Markdown
-    events.jsonl    one JSON object per line: {"ts", "seq", "type", ...}
+    events.jsonl    one JSON object per line: {"ts", "seq", "type", ...}; each chat entry is
+                    also journaled here, verbatim, as {"type": "message", "speaker", "kind",
+                    "title", "text"}, so the archive can re-ingest the conversation
     *.json, *.md    reports written atomically (run.json, plan.md, report.json …)
 
 Everything written goes through the run's :class:`~memory.redaction.Redactor` first, so secrets
 never reach the folder. Events and chat entries are flushed and fsync'd as they are written: a
 crash right after a call does not lose the line (M1). All methods are thread-safe.
+
+With an :class:`~memory.archive.Archive`, every event and chat entry is also synced into it
+right after it is written (write-through). The archive never holds a run up: a failure to sync
+is logged to program.log once, the run goes on, and the next sync or start-up catches up.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from memory.redaction import RedactingFilter, Redactor
+
+if TYPE_CHECKING:
+    from memory.archive import Archive
 
 ChatKind = Literal["message", "tool_call", "tool_result", "interrupt", "decision", "system"]
 """What a chat entry is: a plain message, a tool call (JSON), a tool result (text), a question to
@@ -46,6 +55,12 @@ DIST_DIR = "dist"
 PROGRAM_LOG = "program.log"
 CHAT_MD = "chat.md"
 EVENTS_JSONL = "events.jsonl"
+
+MESSAGE_EVENT = "message"
+"""The event type journaling a chat entry in events.jsonl."""
+
+ARCHIVE_SYNC_TIMEOUT_S = 2.0
+"""How long a write-through sync waits for the archive's lock before giving up for now."""
 
 _RESERVED_EVENT_KEYS = ("ts", "seq", "type")
 _HANDLERS_LOCK = threading.Lock()  # guards the shared per-run loggers' handler lists
@@ -115,13 +130,18 @@ class RunRecord:
         run_dir: the run's folder (it must exist).
         run_id: the run's id (the folder's name).
         redactor: applied to everything written.
+        archive: the archive to sync each event and chat entry into (none: not archived now;
+            the next start-up's catch-up archives the lines).
 
     """
 
-    def __init__(self, run_dir: Path, run_id: str, redactor: Redactor) -> None:
+    def __init__(self, run_dir: Path, run_id: str, redactor: Redactor, *,
+                 archive: Archive | None = None) -> None:
         self._run_dir = run_dir
         self._run_id = run_id
         self.redactor = redactor
+        self.archive = archive
+        self._archive_error: str | None = None
         self._lock = threading.RLock()
         self._filter = RedactingFilter(redactor)
         self._file_handler: _RunFileHandler | None = None
@@ -130,13 +150,15 @@ class RunRecord:
     # -- construction -----------------------------------------------------------------------
 
     @classmethod
-    def create(cls, runs_root: Path, run_id: str, redactor: Redactor) -> RunRecord:
+    def create(cls, runs_root: Path, run_id: str, redactor: Redactor, *,
+               archive: Archive | None = None) -> RunRecord:
         """Create a new run folder with ``workspace/`` and ``dist/``.
 
         Args:
             runs_root: the folder holding all runs (created when missing).
             run_id: a plain folder name, see :data:`RUN_ID_PATTERN`.
             redactor: applied to everything written.
+            archive: the archive to write through to (see :class:`RunRecord`).
 
         Returns:
             The new run's record.
@@ -156,10 +178,11 @@ class RunRecord:
             raise RunExistsError(run_id) from None
         (run_dir / WORKSPACE_DIR).mkdir()
         (run_dir / DIST_DIR).mkdir()
-        return cls(run_dir, run_id, redactor)
+        return cls(run_dir, run_id, redactor, archive=archive)
 
     @classmethod
-    def open(cls, runs_root: Path, run_id: str, redactor: Redactor) -> RunRecord:
+    def open(cls, runs_root: Path, run_id: str, redactor: Redactor, *,
+             archive: Archive | None = None) -> RunRecord:
         """Open the records of an existing run (to resume, replay or report on it).
 
         Missing ``workspace/`` or ``dist/`` folders are recreated.
@@ -168,6 +191,7 @@ class RunRecord:
             runs_root: the folder holding all runs.
             run_id: the run's id.
             redactor: applied to everything written.
+            archive: the archive to write through to (see :class:`RunRecord`).
 
         Returns:
             The run's record.
@@ -183,7 +207,7 @@ class RunRecord:
             raise RunNotFound(run_id)
         (run_dir / WORKSPACE_DIR).mkdir(exist_ok=True)
         (run_dir / DIST_DIR).mkdir(exist_ok=True)
-        return cls(run_dir, run_id, redactor)
+        return cls(run_dir, run_id, redactor, archive=archive)
 
     # -- paths ------------------------------------------------------------------------------
 
@@ -301,7 +325,8 @@ class RunRecord:
         The line is ``{"ts": ISO-8601 UTC, "seq": n, "type": type, **data}``; ``seq`` counts
         from 1 and continues after the run is reopened (it is read back from the file). A field
         named ``ts`` or ``seq`` in ``data`` is kept as ``data_ts`` / ``data_seq``. Values that are
-        not JSON are written as their (redacted) ``str()``.
+        not JSON are written as their (redacted) ``str()``. The type ``message`` is the chat's
+        journal (see :meth:`chat`).
 
         Args:
             type: the event's type, e.g. ``run_created``, ``tool_call``.
@@ -311,15 +336,20 @@ class RunRecord:
         fields = {(f"data_{key}" if key in _RESERVED_EVENT_KEYS else key): value
                   for key, value in data.items()}
         with self._lock:
-            seq = last_event_seq(self.events_path) + 1
-            payload = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                       "seq": seq, "type": type, **fields}
-            line = json.dumps(self.redactor.redact_obj(payload), ensure_ascii=False,
-                              default=self._redacted_str)
-            self._append(self.events_path, line + "\n", close_torn_line=True)
+            self._write_event(type, fields)
         # program.log gets every event too, so it reads as the detailed story of the run
         details = " ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, "", [], {}))
         self.logger.info("%s %s", type, details[:2000])
+        self._sync_archive()
+
+    def _write_event(self, type: str, fields: dict[str, Any]) -> None:
+        """Append the event line (the caller holds the lock)."""
+        seq = last_event_seq(self.events_path) + 1
+        payload = {"ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                   "seq": seq, "type": type, **fields}
+        line = json.dumps(self.redactor.redact_obj(payload), ensure_ascii=False,
+                          default=self._redacted_str)
+        self._append(self.events_path, line + "\n", close_torn_line=True)
 
     def iter_events(self) -> Iterator[dict[str, Any]]:
         """The events written so far, in order; torn or unreadable lines are skipped.
@@ -344,6 +374,10 @@ class RunRecord:
              title: str | None = None) -> None:
         """Append one chat entry to chat.md as Markdown, redacted, flushed and fsync'd.
 
+        Before that, the entry is journaled verbatim (redacted alike, never shortened) in
+        events.jsonl as ``{"type": "message", "speaker", "kind", "title", "text"}``; program.log
+        gets a short line naming it (speaker, kind, title, length), not its text.
+
         The entry is a ``### <speaker> · <kind> · <HH:MM:SS>`` heading (UTC), an optional bold
         ``title`` line, then the text: verbatim Markdown for messages (an unclosed code fence is
         closed), pretty-printed JSON in a ``json`` fence for tool calls and decisions that are
@@ -358,6 +392,7 @@ class RunRecord:
             title: a short label (the tool's name, the interrupt's kind).
 
         """
+        journal = {"speaker": speaker, "kind": kind, "title": title, "text": text}
         speaker, text = self.redactor(speaker), self.redactor(text)
         stamp = datetime.now(UTC).strftime("%H:%M:%S")
         lines = [f"### {_one_line(speaker)} · {kind} · {stamp}", ""]
@@ -366,9 +401,14 @@ class RunRecord:
         lines += [_render_body(text, kind), ""]
         entry = "\n".join(lines) + "\n"
         with self._lock:
+            self._write_event(MESSAGE_EVENT, journal)  # first: the entry survives a crash here
             if not self.chat_md.exists() or self.chat_md.stat().st_size == 0:
                 entry = f"# Run {self._run_id}\n\n" + entry
             self._append(self.chat_md, entry, close_torn_line=True)
+        self.logger.info("%s speaker=%s kind=%s%s chars=%d", MESSAGE_EVENT,
+                         _one_line(speaker)[:80], kind,
+                         f" title={_one_line(title)[:80]}" if title else "", len(text))
+        self._sync_archive()
 
     # -- reports ----------------------------------------------------------------------------
 
@@ -417,8 +457,10 @@ class RunRecord:
     def close(self) -> None:
         """Release this record's log handlers (program.log closes with its last user).
 
-        Safe to call more than once.
+        The run's last lines are synced into the archive first, if there is one. Safe to call
+        more than once.
         """
+        self._sync_archive()
         logger = logging.getLogger(f"multicoder.run.{self._run_id}")
         with _HANDLERS_LOCK:
             handler = self._file_handler
@@ -444,6 +486,25 @@ class RunRecord:
         return f"RunRecord({self._run_id!r}, {os.fspath(self._run_dir)!r})"
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _sync_archive(self) -> None:
+        """Sync this run into the archive; a failure is logged (once per new error), not raised.
+
+        The lines stay in the run folder, so the next sync or start-up archives them.
+        """
+        if self.archive is None:
+            return
+        try:
+            self.archive.sync_run(self._run_dir, timeout_s=ARCHIVE_SYNC_TIMEOUT_S)
+        except Exception as exc:  # the archive must never lose or block a run
+            problem = f"{type(exc).__name__}: {exc}"
+            if problem != self._archive_error:
+                self._archive_error = problem
+                self.logger.warning("archive: could not store this run's new lines (%s); they"
+                                    " stay in the run folder and the next sync or start-up"
+                                    " archives them", problem)
+        else:
+            self._archive_error = None
 
     def _redacted_str(self, obj: object) -> str:
         return self.redactor(str(obj))

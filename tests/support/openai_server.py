@@ -16,6 +16,9 @@ Endpoints (all under ``/v1``):
 - ``POST /v1/chat/completions``: the interaction named by the ``X-MultiCoder-Call`` header
   (:data:`agents.cassette.HEADER_CALL_KEY`), or without that header the cassette's interactions
   in recorded order. ``"stream": true`` answers with server-sent events.
+- ``POST /v1/embeddings``: deterministic vectors made from the text (:func:`hash_embedding`:
+  hashed lower-cased words, L2-normalised; texts sharing words are close), as floats or, with
+  ``"encoding_format": "base64"``, as base64 of little-endian float32 — like OpenAI's API.
 
 Every request is recorded in :attr:`CassetteServer.requests`. Faults queued with
 :meth:`CassetteServer.inject` are served before normal answers, in the order they were queued.
@@ -26,12 +29,16 @@ Run ``python -m tests.support.openai_server --help`` to serve a cassette by hand
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import hashlib
 import itertools
 import json
 import logging
 import math
+import re
 import socket
+import struct
 import sys
 import threading
 import time
@@ -48,11 +55,13 @@ from agents.cassette import HEADER_CALL_KEY, Cassette, CassetteError, Interactio
 
 __all__ = [
     "CHAT_PATH",
+    "EMBEDDINGS_PATH",
     "FAULTS",
     "MODELS_PATH",
     "CassetteServer",
     "Fault",
     "RecordedRequest",
+    "hash_embedding",
     "main",
 ]
 
@@ -64,6 +73,7 @@ Fault = Literal["429", "500", "503", "401", "timeout", "malformed", "drop"]
 FAULTS: tuple[Fault, ...] = get_args(Fault)
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
+EMBEDDINGS_PATH = "/v1/embeddings"
 DEFAULT_TIMEOUT_DELAY_S = 30.0
 
 _MALFORMED_BODY = b'{"id": "chatcmpl-malformed", "object": "chat.completion", "choices": [{'
@@ -145,14 +155,19 @@ class CassetteServer:
         extra_models: model ids listed by ``/v1/models`` in addition to the cassette's.
         stream_chunk_chars: the longest piece of content or tool-call arguments sent in one
             streamed chunk (short texts are still split into about three pieces).
+        embedding_dimensions: the size of the vectors ``/v1/embeddings`` answers.
 
     """
 
     def __init__(self, cassette: Cassette, *, api_key: str | None = "test-key",
                  host: str = "127.0.0.1", port: int = 0,
-                 extra_models: Iterable[str] = (), stream_chunk_chars: int = 24) -> None:
+                 extra_models: Iterable[str] = (), stream_chunk_chars: int = 24,
+                 embedding_dimensions: int = 256) -> None:
         if stream_chunk_chars < 1:
             raise ValueError("stream_chunk_chars must be at least 1")
+        if embedding_dimensions < 2:
+            raise ValueError("embedding_dimensions must be at least 2")
+        self.embedding_dimensions = embedding_dimensions
         self.cassette = cassette
         self.api_key = api_key
         self.host = host
@@ -395,10 +410,13 @@ class _Handler(BaseHTTPRequestHandler):
                                  f"The model '{model_id}' does not exist in this cassette.")
         elif method == "POST" and path == CHAT_PATH:
             self._chat(body, raw)
+        elif method == "POST" and path == EMBEDDINGS_PATH:
+            self._embeddings(body, raw)
         else:
             self._send_error(HTTPStatus.NOT_FOUND, "invalid_request_error", "unknown_url",
                              f"Unknown request URL: {method} {path}. The cassette server "
-                             f"serves GET {MODELS_PATH} and POST {CHAT_PATH}.")
+                             f"serves GET {MODELS_PATH}, POST {CHAT_PATH} and POST "
+                             f"{EMBEDDINGS_PATH}.")
 
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
@@ -430,6 +448,33 @@ class _Handler(BaseHTTPRequestHandler):
                                       self.owner.stream_chunk_chars))
         else:
             self._send_json(HTTPStatus.OK, _completion(interaction, model))
+
+    def _embeddings(self, body: Any, raw: bytes) -> None:
+        texts = body.get("input") if isinstance(body, dict) else None
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str) \
+                or not isinstance(texts, list) or not texts \
+                or not all(isinstance(t, str) for t in texts):
+            self._send_error(HTTPStatus.BAD_REQUEST, "invalid_request_error", None,
+                             "The body must be a JSON object with a 'model' and an 'input' that"
+                             f" is a string or a non-empty list of strings (got {raw[:80]!r}).")
+            return
+        encoding = body.get("encoding_format", "float")
+        if encoding not in ("float", "base64"):
+            self._send_error(HTTPStatus.BAD_REQUEST, "invalid_request_error", None,
+                             f"encoding_format must be 'float' or 'base64', not {encoding!r}.")
+            return
+        data = []
+        for index, text in enumerate(texts):
+            vector = hash_embedding(text, self.owner.embedding_dimensions)
+            embedding: Any = vector if encoding == "float" else base64.b64encode(
+                struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
+            data.append({"object": "embedding", "index": index, "embedding": embedding})
+        tokens = sum(len(_WORDS.findall(text)) for text in texts)
+        self._send_json(HTTPStatus.OK, {"object": "list", "data": data, "model": body["model"],
+                                        "usage": {"prompt_tokens": tokens,
+                                                  "total_tokens": tokens}})
 
     # -- faults ------------------------------------------------------------------------
 
@@ -492,6 +537,27 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # -- response bodies -------------------------------------------------------------------
+
+_WORDS = re.compile(r"\w+")
+
+
+def hash_embedding(text: str, dimensions: int = 256) -> list[float]:
+    """The vector ``/v1/embeddings`` answers for ``text``: deterministic, unit length.
+
+    Each lower-cased word adds ±1 at a position chosen by its SHA-256; the sum is
+    L2-normalised (a text without words gets a fixed unit vector). Texts sharing words are
+    close, so tests can tell a relevant match from an unrelated one.
+    """
+    vector = [0.0] * dimensions
+    for word in _WORDS.findall(text.lower()):
+        digest = hashlib.sha256(word.encode("utf-8")).digest()
+        index = int.from_bytes(digest[:4], "little") % dimensions
+        vector[index] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector))
+    if norm == 0:
+        return [1.0] + [0.0] * (dimensions - 1)
+    return [v / norm for v in vector]
+
 
 
 def _normalise(path: str) -> str:
@@ -608,7 +674,8 @@ def _parser() -> argparse.ArgumentParser:
                     "MultiCoder itself. A chat request carrying the X-MultiCoder-Call header\n"
                     "gets the answer recorded under that call key; a request without it gets\n"
                     "the cassette's answers in recorded order. Endpoints: GET /v1/models,\n"
-                    "POST /v1/chat/completions (plain or \"stream\": true).",
+                    "POST /v1/chat/completions (plain or \"stream\": true), POST\n"
+                    "/v1/embeddings (deterministic vectors hashed from the words).",
         epilog="example: uv run python -m tests.support.openai_server run/cassette.jsonl "
                "--port 8765 --fault 429 --fault 500:2\n"
                "then: OPENAI_BASE_URL=http://127.0.0.1:8765/v1 OPENAI_API_KEY=test-key ...",

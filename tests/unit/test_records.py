@@ -349,7 +349,9 @@ def test_concurrent_events_get_unique_seq(record: RunRecord) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert [e["seq"] for e in record.iter_events()] == list(range(1, 101))
+    events = list(record.iter_events())  # each chat entry is journaled as a message event
+    assert [e["seq"] for e in events] == list(range(1, 201))
+    assert sum(e["type"] == "message" for e in events) == 100
     assert record.chat_md.read_text("utf-8").count("### worker") == 100
 
 

@@ -78,6 +78,10 @@ def pyinstaller_argv(ctx: CheckContext, dist_dir: Path) -> list[str]:
     return argv
 
 
+REPRODUCIBLE_ENV = {"PYTHONHASHSEED": "0"}
+"""Set for the PyInstaller process so two builds of the same sources are identical."""
+
+
 def build_executable(ctx: CheckContext, dist_dir: Path, *, timeout_s: float = 1200.0) -> Artifact:
     """Build ``ctx.contract.name`` as a one-file executable into ``dist_dir``.
 
@@ -114,7 +118,11 @@ def build_executable(ctx: CheckContext, dist_dir: Path, *, timeout_s: float = 12
     argv = pyinstaller_argv(ctx, dist_dir)
     log_path = dist_dir / BUILD_LOG
     try:
-        result = ctx.sandbox.run(argv, cwd=ctx.workspace, env=ctx.environment.variables(),
+        # a fixed hash seed makes the build reproducible: with Python's hash randomisation
+        # PyInstaller writes some data in a different order each time (M3: `runs replay`
+        # reproduces the executable byte for byte)
+        result = ctx.sandbox.run(argv, cwd=ctx.workspace,
+                                 env=ctx.environment.variables() | REPRODUCIBLE_ENV,
                                  timeout_s=timeout_s, max_output_bytes=5_000_000)
     except SandboxError as exc:
         _write_dist(log_path, f"$ {' '.join(argv)}\n{exc}\n", dist_dir)

@@ -85,15 +85,30 @@ def load_settings() -> Settings:
                    " (check the TOML syntax; save it as UTF-8 without BOM)") from None
 
 
-def load_engine() -> Engine:
-    """Settings + engine, with configuration or data-folder errors as one line (exit 2)."""
+def load_engine(*, replays: bool = False) -> Engine:
+    """Settings + engine, with configuration or data-folder errors as one line (exit 2).
+
+    ``replays``: an engine that also answers a replay's questions from the original run's
+    recorded decisions (``multicoder resume`` of a ``runs replay``); other runs are unchanged.
+    """
     from graph import Engine
 
     settings = load_settings()
     try:
-        return Engine(settings)
+        if replays:
+            from graph.replay import ReplayEngine
+
+            engine: Engine = ReplayEngine(settings)
+        else:
+            engine = Engine(settings)
+    except InputError:
+        raise
     except Exception as exc:  # the interface boundary: any start-up failure is one sentence
         raise fail(f"cannot open the data folder {settings.data_dir}: {exc}") from None
+    notice = engine.archive_check.notice()
+    if notice:
+        err.print(f"[yellow]{escape(notice)}[/]", soft_wrap=True)
+    return engine
 
 
 def parse_models(values: list[str] | None) -> dict[str, list[str]]:
@@ -178,6 +193,22 @@ def show_progress(data: dict[str, Any]) -> None:
         out.print("  environment ready")
     elif kind == "packaging_built":
         out.print(f"  built {escape(str(data['path']))} ({data['size_bytes'] / 1e6:.1f} MB)")
+    elif kind == "recalled":  # M2: what memory brought into the prompt, and from where
+        items = data.get("items", [])
+        out.print(f"  recalled {len(items)} item(s) from memory [dim](~{data.get('tokens', 0)}"
+                  " tokens)[/]")
+        for item in items[:5]:
+            out.print(f"    [dim]{escape(str(item.get('source', '')))[:160]}[/]")
+    elif kind == "context_compressed":
+        approx = " (estimated)" if data.get("estimated") else ""
+        out.print(f"  context compressed: {data.get('turns_folded', 0)} older turn(s) summarised,"
+                  f" {data.get('tokens_before', 0):,} → {data.get('tokens_after', 0):,}"
+                  f" tokens{approx}")
+    elif kind == "learned":
+        out.print(f"  memory: learned {data.get('count', 0)} item(s) from this run")
+    elif kind in ("recall_failed", "learn_failed"):
+        out.print(f"  [yellow]{kind.replace('_', ' ')}[/]: {escape(str(data.get('error', '')))}"
+                  " [dim](the run goes on without it)[/]")
     elif kind in ("model_fallback", "loop_detected", "turn_limit", "answer_rejected",
                   "packaging_failed"):
         out.print(f"  [yellow]{kind.replace('_', ' ')}[/]: "
@@ -363,7 +394,7 @@ def build(
                                           help="Also print program.log")] = False,
     sandbox: Annotated[str | None, typer.Option(
         "--sandbox", help="Where generated code runs: docker, bwrap, or local (NOT sandboxed:"
-                          " runs as you). Default: settings ([sandbox] backend, auto = Docker"
+                          " runs as you). Default: settings (\\[sandbox] backend, auto = Docker"
                           " if it answers, else bubblewrap)")] = None,
     max_tokens: MaxTokens = None,
     max_cost: MaxCost = None,
@@ -411,7 +442,7 @@ def _show_sandbox(engine: Engine, run_id: str) -> None:
     else:
         err.print(f"[bold yellow]sandbox: {backend} — NOT SANDBOXED[/]: generated code runs"
                   " as you, with your files and network (chosen with --sandbox local or"
-                  " [sandbox] backend = \"local\")")
+                  " \\[sandbox] backend = \"local\")")
 
 
 @app.command()
@@ -431,7 +462,7 @@ def resume(
     Budget options replace the run's limits from now on (kept in its run.json); what the run
     already spent still counts. Example: multicoder resume RUN_ID --max-calls 600
     """
-    engine = load_engine()
+    engine = load_engine(replays=True)  # a replay goes on answering from its original
     engine.get_run(run_id)
     limits = budget_overrides(max_tokens, max_cost, max_calls, max_time)
     if limits:
@@ -462,7 +493,10 @@ def runs_list(limit: Annotated[int, typer.Option(help="How many")] = 20) -> None
     table.add_column("status", no_wrap=True, min_width=9)
     table.add_column("created", no_wrap=True, min_width=16)
     table.add_column("task", min_width=10)
-    history = RunHistory(load_settings())
+    history = RunHistory(load_settings(), check_archive=True)
+    notice = history.archive_check.notice() if history.archive_check else None
+    if notice:
+        err.print(f"[yellow]{escape(notice)}[/]", soft_wrap=True)
     for run in history.list(limit):
         table.add_row(run.run_id, run.status, run.created_at[:16].replace("T", " "),
                       Text(run.task.splitlines()[0][:60], no_wrap=True, overflow="ellipsis"))
@@ -601,6 +635,9 @@ def sandbox_status() -> None:
 
 
 # -- command modules: each exposes ``register(app, runs_app)`` (one line each, below) --------
+from ui.cli import replay_cmds; replay_cmds.register(app, runs_app)  # noqa: E402, E702, I001
+from ui.cli import report_cmds; report_cmds.register(app, runs_app)  # noqa: E402, E702, I001
+from ui.cli import memory_cmds; memory_cmds.register(app, runs_app)  # noqa: E402, E702, I001
 
 
 def main() -> None:
