@@ -29,8 +29,7 @@ from agents.context import Context, Services, emit, services_of, stop_if_cancell
 from agents.loops import signatures
 from agents.schemas import Plan, Spec
 from agents.state import RunState
-from agents.structured import answer_text, call_model, prompt, recalled_section
-from agents.tokens import counter_for_role
+from agents.structured import answer_text, call_model, prompt, recalled_section, role_counter
 from tools.actions import (
     WEB_ACTIONS,
     ActionCall,
@@ -191,6 +190,9 @@ def _compressor(runtime: Runtime[Context], services: Services, round_: int,
                 tools: list[dict[str, Any]]) -> ContextCompressor:
     """The round's context compressor: summaries by the coder model, written to chat.md.
 
+    Tokens are counted with the coder's counter pinned for the run (:func:`role_counter`), so
+    a resumed, replayed or forked round folds its conversation where the original did.
+
     Raises:
         ContextTooSmall: ``limits.context_tokens`` cannot hold the instructions and tools.
 
@@ -202,9 +204,8 @@ def _compressor(runtime: Runtime[Context], services: Services, round_: int,
     def compressed(report: CompressionReport) -> None:
         emit(runtime, "context_compressed", round=round_, **asdict(report))
 
-    return ContextCompressor(counter_for_role(services.models, "coder"),
-                             services.limits.context_tokens, summarise, tools=tools,
-                             on_compressed=compressed)
+    return ContextCompressor(role_counter(runtime, "coder"), services.limits.context_tokens,
+                             summarise, tools=tools, on_compressed=compressed)
 
 
 def coder(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:

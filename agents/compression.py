@@ -237,6 +237,20 @@ class ContextCompressor:
             self._capped[id(message)] = known
         return known[1]
 
+    def _forget_others(self, messages: Sequence[BaseMessage]) -> None:
+        """Keep the caches for ``messages`` (and their cut copies) only.
+
+        Each prompt makes new messages (the summary message, cut copies, summary requests);
+        without this the caches would keep every one of them for the round's whole life. They
+        hold at most two entries per message of the conversation, plus what one prompt makes.
+        """
+        capped = {id(m): known for m in messages
+                  if (known := self._capped.get(id(m))) is not None and known[0] is m}
+        live = {id(m): m for m in messages} | {id(c): c for _, c in capped.values()}
+        self._capped = capped
+        self._counts = {key: known for key, known in self._counts.items()
+                        if live.get(key) is known[0]}
+
     # -- the prompt -------------------------------------------------------------------------
 
     def prepare(self, messages: Sequence[BaseMessage], key: str) -> list[BaseMessage]:
@@ -255,6 +269,7 @@ class ContextCompressor:
             Whatever the summariser raises (model errors, budget stops).
 
         """
+        self._forget_others(messages)
         head, turns = split_turns(messages)
         capped = [[self._capped_item(m) for m in turn] for turn in turns]
         view = self._view(head, capped)

@@ -3,13 +3,16 @@
 :func:`call_model` sends a conversation to the role's models and writes the answer to the
 run's transcript; :func:`ask_structured` parses the answer into a pydantic model and, when the
 model's JSON is invalid, tells it what was wrong and asks again (bounded);
-:func:`recalled_section` is what semantic memory recalls for a prompt, as its own section.
+:func:`recalled_section` is what semantic memory recalls for a prompt, as its own section;
+:func:`role_counter` is the token counter a role counts its prompts with in the run.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -21,8 +24,9 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, ValidationError
 
 from agents.context import Context, emit, services_of
-from agents.tokens import counter_for_role
+from agents.tokens import TokenCounter, run_counter
 from memory.recall import Collection
+from memory.records import RunRecord
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -30,6 +34,10 @@ RECALL_DIR = "recall"
 """Folder of the run holding what was recalled for each model call (``<node>-<revision>.json``)."""
 
 _FENCE = re.compile(r"```(?:json)?\s*\n(.*?)\n```", re.DOTALL)
+
+# the roles told, per session (a run's record), that their pinned counter could not be had
+_COUNTER_WARNED: weakref.WeakKeyDictionary[RunRecord, set[str]] = weakref.WeakKeyDictionary()
+_COUNTER_WARNED_LOCK = threading.Lock()
 
 
 class AnswerFormatError(ValueError):
@@ -170,17 +178,29 @@ def recalled_section(runtime: Runtime[Context], *, node: str, revision: int | st
     Emits ``recalled`` (node, items with collection, id, source, score) when something was.
 
     Recall never fails a node: without memory, with recall off (``recall_tokens`` 0) or when
-    recall fails (logged, ``recall_failed`` event), the section is empty.
+    recall fails (logged, ``recall_failed`` event), the section is empty. An empty section is
+    kept too (with ``skipped`` saying why, when memory was not asked), so a node run again
+    sends the prompt it sent first whether memory has become available or gone meanwhile.
+
+    Raises:
+        OSError: the run folder cannot be written.
+
     """
     services = services_of(runtime)
     memory, budget, record = services.memory, services.limits.recall_tokens, services.record
-    if memory is None or budget <= 0:
-        return ""
     name = f"{RECALL_DIR}/{node}-{revision}.json"
+    # what this call was sent before comes first, memory or not: a resume sends the same prompt
     stored = _stored_recall(record.run_dir / name, record.redactor(query))  # kept redacted
     if stored is not None:
         return stored
-    counter = counter_for_role(services.models, role)
+    if memory is None or budget <= 0:
+        record.write_json(name, {"node": node, "revision": revision, "query": query,
+                                 "collections": list(collections), "budget_tokens": budget,
+                                 "counter": None, "estimated": None, "items": [],
+                                 "error": None, "section": "",
+                                 "skipped": "no memory" if memory is None else "recall off"})
+        return ""
+    counter = role_counter(runtime, role)
     frame = counter.count_text(prompt("recalled", items=""))
     error = None
     try:
@@ -203,6 +223,40 @@ def recalled_section(runtime: Runtime[Context], *, node: str, revision: int | st
         emit(runtime, "recalled", node=node, items=found, tokens=counter.count_text(section),
              counter=counter.name, estimated=counter.estimated)
     return section
+
+
+def role_counter(runtime: Runtime[Context], role: str) -> TokenCounter:
+    """The token counter ``role`` counts with in this run, pinned for the run's whole life.
+
+    See :func:`agents.tokens.run_counter`: the first choice is written to the run folder
+    (``tokens.json``); a resume, replay or fork counts with the same counter. When the pinned
+    counter cannot be had here (a tiktoken encoding that does not load offline), the estimate
+    is used, and once per role and session a ``token_counter_differs`` event (role, pinned,
+    counter, message) and a program.log warning say that the counts differ from the run's
+    own, so compression may fold the conversation at other points.
+
+    Raises:
+        OSError: the run folder cannot be written.
+
+    """
+    services = services_of(runtime)
+    chosen = run_counter(services.record, services.models, role)
+    if chosen.differs:
+        with _COUNTER_WARNED_LOCK:
+            told = _COUNTER_WARNED.setdefault(services.record, set())
+            first = role not in told
+            told.add(role)
+        if first:
+            message = (f"the {role}'s tokens were counted with {chosen.pinned} when this run"
+                       f" started, which cannot be loaded here (tiktoken's files need the"
+                       f" internet the first time); counting with the {chosen.counter.name}"
+                       " instead, so the counts differ from the original run's and context"
+                       " compression may fold the conversation at other points (a replay may"
+                       " then miss recorded summaries)")
+            services.record.logger.warning("%s", message)
+            emit(runtime, "token_counter_differs", role=role, pinned=chosen.pinned,
+                 counter=chosen.counter.name, message=message)
+    return chosen.counter
 
 
 def _stored_recall(path: Path, query: str) -> str | None:

@@ -15,6 +15,12 @@ token), so a prompt that fits by the estimate fits for the model too (LangChain'
 Message counts follow OpenAI's chat format: a few tokens of framing per message, the content,
 each tool call's name and JSON arguments (as langchain-openai sends them), and the tool schemas
 the model is offered.
+
+A run keeps each role's counter for its whole life (:func:`run_counter`): the first time a
+role's counter is chosen, its name is written to the run folder (:data:`PINNED_FILE`), and
+later sessions of the run (a resume, a replay, a fork) count with that counter, whatever the
+role's models are then. Compression folds a conversation where the counts say it is too long,
+so the same counts give the same prompts, and the recorded answers stay valid.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import json
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage, ToolMessage
@@ -31,8 +39,11 @@ from agents.config import ModelRef, ProviderConfig
 
 if TYPE_CHECKING:
     from agents.models import ModelSelector
+    from memory.records import RunRecord
 
-__all__ = ["ESTIMATE", "LOAD_TIMEOUT_S", "TokenCounter", "counter_for", "counter_for_role"]
+__all__ = ["ESTIMATE", "LOAD_TIMEOUT_S", "PINNED_FILE", "TIKTOKEN_PREFIX", "RunCounter",
+           "TokenCounter", "counter_for", "counter_for_role", "counter_named", "pinned_counters",
+           "run_counter"]
 
 LOAD_TIMEOUT_S = 3.0
 """Seconds a tiktoken encoding may take to load (once per process) before estimates are used."""
@@ -45,6 +56,15 @@ REPLY_PRIMING = 3
 
 ESTIMATE = "estimate (UTF-8 bytes / 3)"
 """The name of the estimating counter."""
+
+TIKTOKEN_PREFIX = "tiktoken:"
+"""How the names of tiktoken's counters start (``tiktoken:o200k_base``)."""
+
+PINNED_FILE = "tokens.json"
+"""The run-folder file naming each role's counter for the run: ``{role: counter name}``."""
+
+# one read-modify-write of a run's PINNED_FILE at a time (the roles of a run share the file)
+_PIN_LOCK = threading.Lock()
 
 # tiktoken encodings by name, loaded at most once per process (None: not available). A
 # process-wide cache like tiktoken's own: the BPE files are large and do not change.
@@ -162,14 +182,102 @@ def counter_for(ref: ModelRef | None, provider: ProviderConfig | None, *,
     name = _encoding_name(ref.model)
     if name is None:
         return TokenCounter()
-    encoding = _load_encoding(name, LOAD_TIMEOUT_S if timeout_s is None else timeout_s)
+    return _tiktoken_counter(name, timeout_s) or TokenCounter()
+
+
+def _tiktoken_counter(encoding_name: str, timeout_s: float | None) -> TokenCounter | None:
+    """The counter of tiktoken's ``encoding_name``, or None when it cannot be loaded."""
+    encoding = _load_encoding(encoding_name, LOAD_TIMEOUT_S if timeout_s is None else timeout_s)
     if encoding is None:
+        return None
+    return TokenCounter(f"{TIKTOKEN_PREFIX}{encoding_name}", encoding.encode_ordinary)
+
+
+def counter_named(name: str, *, timeout_s: float | None = None) -> TokenCounter | None:
+    """The counter called ``name`` (a :attr:`TokenCounter.name`), or None if it cannot be had.
+
+    Args:
+        name: :data:`ESTIMATE`, or ``tiktoken:<encoding>`` (``tiktoken:o200k_base``).
+        timeout_s: most seconds to wait for a tiktoken encoding on first use in this process
+            (default :data:`LOAD_TIMEOUT_S`).
+
+    Returns:
+        The counter; None for a name this version does not know, or a tiktoken encoding that
+        does not load in time (no internet and no cached BPE file). Never raises.
+
+    """
+    if name == ESTIMATE:
         return TokenCounter()
-    return TokenCounter(f"tiktoken:{name}", encoding.encode_ordinary)
+    if name.startswith(TIKTOKEN_PREFIX) and len(name) > len(TIKTOKEN_PREFIX):
+        return _tiktoken_counter(name[len(TIKTOKEN_PREFIX):], timeout_s)
+    return None
 
 
-def counter_for_role(models: ModelSelector, role: str) -> TokenCounter:
+def counter_for_role(models: ModelSelector, role: str, *,
+                     timeout_s: float | None = None) -> TokenCounter:
     """The counter for a role's first (preferred) model; see :func:`counter_for`."""
     ref = next(iter(models.models_for(role)), None)
     provider = models.providers.get(ref.provider) if ref is not None else None
-    return counter_for(ref, provider)
+    return counter_for(ref, provider, timeout_s=timeout_s)
+
+
+@dataclass(frozen=True)
+class RunCounter:
+    """A role's token counter in one run, as the run folder pins it (see :func:`run_counter`).
+
+    Attributes:
+        counter: the counter to count with.
+        pinned: the name of the counter the run chose first for the role (what its recorded
+            prompts were counted with).
+        new: True when the counter was chosen (and pinned) just now.
+
+    """
+
+    counter: TokenCounter
+    pinned: str
+    new: bool
+
+    @property
+    def differs(self) -> bool:
+        """True when the pinned counter could not be had: counts differ from the run's own."""
+        return self.counter.name != self.pinned
+
+
+def pinned_counters(run_dir: Path) -> dict[str, str]:
+    """The counters a run pinned, ``{role: counter name}`` (empty: none yet, or unreadable)."""
+    try:
+        data = json.loads((run_dir / PINNED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(role): name for role, name in data.items() if isinstance(name, str)}
+
+
+def run_counter(record: RunRecord, models: ModelSelector, role: str, *,
+                timeout_s: float | None = None) -> RunCounter:
+    """The ``role``'s counter for the run of ``record``, pinned for the run's whole life.
+
+    The first time in a run, the counter is chosen from the role's models
+    (:func:`counter_for_role`) and its name written to ``<run>/tokens.json``
+    (:data:`PINNED_FILE`, ``{role: counter name}``, other roles kept). Later, in any session
+    of the run (a resume, or a replay or fork whose folder holds the original's file), the
+    pinned counter is used even when the role's models would choose another: a
+    ``tiktoken:<encoding>`` name loads that encoding. When the pinned counter cannot be had
+    (the encoding does not load within ``timeout_s``, offline; a name this version does not
+    know), the estimate is used and :attr:`RunCounter.differs` is True: the counts, and with
+    them the points where the conversation is compressed, can differ from the run's own.
+
+    Raises:
+        OSError: the run folder cannot be written (the first time only).
+
+    """
+    with _PIN_LOCK:
+        pins = pinned_counters(record.run_dir)
+        pinned = pins.get(role)
+        if pinned is None:
+            counter = counter_for_role(models, role, timeout_s=timeout_s)
+            record.write_json(PINNED_FILE, pins | {role: counter.name})
+            return RunCounter(counter, counter.name, new=True)
+    counter = counter_named(pinned, timeout_s=timeout_s) or TokenCounter()
+    return RunCounter(counter, pinned, new=False)

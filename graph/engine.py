@@ -7,6 +7,7 @@ checkpointer, so a run killed at any point resumes from its last finished node.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -16,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from time import monotonic
 from typing import IO, Any, Literal
 
 import openai
@@ -55,7 +57,11 @@ from tools.actions import Policy, default_registry
 from tools.appenv import AppEnvironment
 from tools.web import WebClient, WebError
 
+_log = logging.getLogger(__name__)
+
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+#: Seconds after a failure to open semantic memory before a new run tries again.
+MEMORY_RETRY_S = 60.0
 RUN_LOCK = ".lock"
 CANCEL_FLAG = "CANCEL"
 #: A run in one of these has ended for good; failed and cancelled runs can still be resumed.
@@ -134,10 +140,12 @@ class Engine:
         self.checkpointer = SqliteSaver(connection)
         self.graph = build_graph().compile(checkpointer=self.checkpointer)
         self._log_records: list[RunRecord] = []
-        # semantic memory (recall and learning): opened on first use, once per engine
+        # semantic memory (recall and learning): opened on first use; after a failure, tried
+        # again once MEMORY_RETRY_S have passed (see _memory)
         self._recall: Recall | None = None
         self._recall_error: str | None = None
         self._recall_opened = False
+        self._recall_failed_at: float | None = None  # time.monotonic() of the last failure
         self._recall_lock = threading.Lock()
         self._recall_warned: set[str] = set()
 
@@ -382,23 +390,31 @@ class Engine:
             environment=AppEnvironment(record.workspace, sandbox),
             registry=default_registry(web=self.settings.web.enabled),
             policy=Policy(workspace=record.workspace),
-            limits=limits, cancelled=cancel_flag.exists, web=self._web_client(),
+            limits=limits, cancelled=cancel_flag.exists,
+            # a replay is offline: no live web, whichever engine drives it (graph.replay)
+            web=None if config.replay_of else self._web_client(),
             memory=self._memory(record))
 
     def _memory(self, record: RunRecord) -> Recall | None:
         """Semantic memory for the run's recall and learning (None: off or unavailable).
 
-        Opened once per engine, on first use. A failure to open it (a damaged or busy store, a
-        malformed ``memory.embeddings``) does not stop the run: the reason goes to the run's
-        program.log and the run goes on without recall.
+        Opened on first use and then kept for the engine's life. A failure to open it (a
+        damaged or busy store, a malformed ``memory.embeddings``) does not stop the run: the
+        reason goes to the run's program.log and the run goes on without recall; the first run
+        started (or resumed) :data:`MEMORY_RETRY_S` seconds or more after the failure tries
+        again, so a lock that was busy at start-up does not switch memory off for good.
         """
         with self._recall_lock:
-            if not self._recall_opened:
+            retry = (self._recall_failed_at is not None
+                     and monotonic() - self._recall_failed_at >= MEMORY_RETRY_S)
+            if not self._recall_opened or retry:
                 self._recall_opened = True
                 try:
-                    self._recall = open_recall(self.settings)
+                    self._recall = open_recall(self.settings, redactor=self.redactor)
+                    self._recall_error = self._recall_failed_at = None
                 except Exception as exc:  # memory is a help, never a reason to fail a run
                     self._recall_error = f"{type(exc).__name__}: {exc}"
+                    self._recall_failed_at = monotonic()
             if self._recall_error is not None and record.run_id not in self._recall_warned:
                 self._recall_warned.add(record.run_id)
                 record.logger.warning("semantic memory is unavailable, the run goes on without"
@@ -662,7 +678,17 @@ class Engine:
             raise InputError(f"provider '{provider}' does not list its models") from None
 
     def _apply_retention(self) -> None:
-        removed = apply_retention(self.index, self.settings.runs_dir,
+        """Remove old finished runs (:func:`memory.retention.apply_retention`).
+
+        Nothing is removed while the archive is not open: a folder goes only once the archive
+        holds every line of it.
+        """
+        if self.archive is None:
+            # the start-up notice already told the person why the archive is not open
+            _log.info("retention skipped: the archive is not open (%s)",
+                      self.archive_check.detail)
+            return
+        removed = apply_retention(self.index, self.settings.runs_dir, archive=self.archive,
                                   keep_days=self.settings.retention_days,
                                   keep_last=self.settings.retention_keep_last)
         for run_id in removed:  # their checkpoints go too, so the database stays small

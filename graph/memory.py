@@ -17,6 +17,13 @@ lexical vectors, logs why (logger ``multicoder.memory``) and says so in
 
 chromadb, scikit-learn and the openai client are imported when memory is opened, not when
 this module is.
+
+Secrets never reach semantic memory: the store redacts what it keeps and embeds
+(:meth:`memory.semantic.SemanticMemory.redact`); :func:`open_recall` adds the caller's redactor
+(the engine's, with the keys from the keyring).
+
+The interfaces get what they need of lessons from here (:class:`Lesson`,
+:class:`LessonNotFound`), never from ``memory/`` directly.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import TYPE_CHECKING, Literal
 
 from graph.errors import InputError
 from graph.settings import Settings, lookup_key
+from memory.lessons import Lesson, LessonNotFound
 
 if TYPE_CHECKING:
     from memory.embeddings import Embedder
@@ -36,10 +44,10 @@ if TYPE_CHECKING:
     from memory.recall import Collection, Recall
     from memory.semantic import SemanticMemory
 
-__all__ = ["CHROMA_TIMEOUT_S", "EmbedderChoice", "MemoryHit", "MemoryStatus", "RebuildResult",
-           "SearchResult", "choose_embedder", "memory_status", "open_lessons", "open_recall",
-           "open_semantic", "rebuild_memory",
-           "require_recall", "search_memory"]
+__all__ = ["CHROMA_TIMEOUT_S", "EmbedderChoice", "Lesson", "LessonNotFound", "MemoryHit",
+           "MemoryStatus", "RebuildResult", "SearchResult", "choose_embedder", "memory_status",
+           "open_lessons", "open_recall", "open_semantic", "rebuild_memory", "require_recall",
+           "search_memory"]
 
 log = logging.getLogger("multicoder.memory")
 
@@ -166,12 +174,18 @@ def open_semantic(settings: Settings, choice: EmbedderChoice | None = None) -> S
     return SemanticMemory(settings.data_dir, embedder=choice.embedder)
 
 
-def open_recall(settings: Settings, *, chroma_timeout_s: float = CHROMA_TIMEOUT_S
-                ) -> Recall | None:
+def open_recall(settings: Settings, *, chroma_timeout_s: float = CHROMA_TIMEOUT_S,
+                redactor: Callable[[str], str] | None = None) -> Recall | None:
     """Recall over semantic memory as the settings configure it; None when it is off.
 
     Off means ``[memory] semantic = false``. The embedder is chosen by
     :func:`choose_embedder` (falling back to lexical vectors with a logged reason).
+
+    Args:
+        settings: the settings.
+        chroma_timeout_s: longest wait for Chroma's model to download and load.
+        redactor: secrets to hide besides the environment's (the engine passes its
+            :class:`~memory.redaction.Redactor`, which holds the keys from the keyring).
 
     Raises:
         InputError: a malformed ``memory.embeddings`` setting.
@@ -184,7 +198,7 @@ def open_recall(settings: Settings, *, chroma_timeout_s: float = CHROMA_TIMEOUT_
     from memory.recall import Recall
 
     choice = choose_embedder(settings, chroma_timeout_s=chroma_timeout_s)
-    return Recall(open_semantic(settings, choice), embedder_note=choice.note)
+    return Recall(open_semantic(settings, choice), embedder_note=choice.note, redactor=redactor)
 
 
 # -- what the interfaces show (``multicoder memory ...``) ----------------------------------------

@@ -14,6 +14,27 @@ Every run is a checkpointer thread (``thread_id`` = run id) holding one checkpoi
   decisions are given again in order, and :meth:`ReplayEngine.compare` says what came out
   the same (source tree, check report, executable).
 
+What a fork may change (:func:`check_changes`): the person's inputs (``task``, ``plan``,
+``spec``, ``hint``, ``plan_feedback``, ``rounds_allowed`` …), never what the graph decided
+about them (:data:`FIXED_FIELDS`: the safety verdict, the start confirmation, the status, the
+tester's verdict …), so a fork cannot get around the safety gate. A changed ``task`` takes
+the graph's own path for an edited request: the fork is written as ``confirm_start`` with
+``start="edited"`` and ``task_revision + 1``, so the safety gate judges the new task first,
+then the person confirms it again, and the spec and plan are made afresh (hence ``task``
+cannot be changed together with ``spec`` or ``plan``). This holds from any checkpoint,
+also a refused or rejected run's.
+
+A replay is offline and never reuses a consent to reach the internet:
+
+- No live web: a run with ``replay_of`` gets no web client, whichever engine drives it (the
+  tool list stays the original's, so the prompts are the same, but each web action fails
+  with "web access is turned off", without a request). A run that fetched or downloaded
+  something therefore replays without it, and the comparison says what differs.
+- ``approve_fetch`` is never answered from the record (:data:`NEVER_REPLAYED`): a fetch
+  approval was given for that moment's internet, not for today's. Should one be asked
+  anyway (a replay driven with web access), the person is asked, as for a question the
+  original recorded no answer for.
+
 What a fork's folder starts with (the workspace the checkpoint saw):
 
 - The coder snapshots the workspace at the start of each round (``snapshots/round-N``), so
@@ -26,6 +47,12 @@ What a fork's folder starts with (the workspace the checkpoint saw):
 - ``plan.md`` is written from the fork's plan; ``checks-round-N.json`` of the rounds already
   tested at the checkpoint and their ``checks.json``; ``dist/`` when the checkpoint has an
   artifact (its path in the state is moved to the fork's folder).
+- What memory recalled (``recall/<node>-<revision>.json``, reused when a node runs again,
+  see :func:`agents.structured.recalled_section`) for the nodes that had run before the
+  checkpoint (:func:`recalled_before`), and the token counters pinned per role
+  (``tokens.json``); a node that runs afresh in the fork recalls afresh. A replay gets
+  all of the original's, so its prompts (and where its context is compressed) are the
+  original's, not what memory holds today (which includes the original itself).
 - The fork's records (events, chat, log, cassette, spending) start empty: the nodes it runs
   ask their models afresh, and what the original spent does not count against its budgets.
 """
@@ -48,8 +75,10 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from agents.coder import TRANSIENT, repair_round
 from agents.planner import check_plan
-from agents.schemas import Plan, SafetyVerdict, Spec
+from agents.schemas import Plan, Spec
 from agents.state import RunState
+from agents.structured import RECALL_DIR
+from agents.tokens import PINNED_FILE
 from graph.engine import Engine, RunConfig, RunEvent, new_run_id
 from graph.errors import InputError
 from graph.sandboxes import choose_backend
@@ -66,8 +95,25 @@ WRITTEN_BY = "written_by"
 REPLAY_REPORT = "replay.json"
 #: A short checkpoint id has at least this many characters.
 MIN_SHORT_ID = 8
-#: State fields a fork may not change.
-FIXED_FIELDS = ("run_id",)
+#: State fields a fork may not change -> why (what the graph decided, not the person's input).
+FIXED_FIELDS: Mapping[str, str] = {
+    "run_id": "a fork gets its own run_id",
+    "safety": "it is the safety gate's verdict; change the task to have it judged again",
+    "start": "it is the person's start confirmation; change the task to be asked again",
+    "task_revision": "it counts the task's edits; change the task instead",
+    "status": "it says how the run ended; the nodes set it",
+    "error": "it is why the run ended; the nodes set it",
+    "checks_passed": "it is the tester's verdict; the checks run again to change it",
+    "artifact": "it is the packager's executable; the packager builds it",
+}
+#: The state fields a changed ``task`` makes obsolete (the fork makes them afresh).
+REMADE_FOR_TASK = ("spec", "plan")
+#: Interrupts a replay never answers from the record (``approve_fetch``: the person's
+#: consent to reach the internet is not given again on their behalf).
+NEVER_REPLAYED = ("approve_fetch",)
+#: The node a changed task is written as, so the safety gate judges it (the graph's
+#: path for a request the person edited).
+EDIT_NODE = "confirm_start"
 
 
 def _thread(run_id: str, checkpoint_id: str | None = None) -> RunnableConfig:
@@ -266,11 +312,12 @@ def _describe(annotation: Any) -> str:
 def check_changes(engine: Engine, changes: Mapping[str, Any]) -> dict[str, Any]:
     """Validate state changes for a fork; returns them normalised.
 
-    Each field must be a state key of its type (strict: ``round`` takes 3, not "3"); a
-    ``plan`` must be a valid :class:`agents.schemas.Plan` that passes the planner's
-    :func:`agents.planner.check_plan` against this installation's actions; a ``spec`` a
-    valid :class:`agents.schemas.Spec`; a ``safety`` verdict a
-    :class:`agents.schemas.SafetyVerdict`.
+    Each field must be a state key of its type (strict: ``round`` takes 3, not "3") and not
+    one of :data:`FIXED_FIELDS` (what the graph decided: the safety verdict, the start
+    confirmation, the status …); a ``plan`` must be a valid :class:`agents.schemas.Plan`
+    that passes the planner's :func:`agents.planner.check_plan` against this installation's
+    actions; a ``spec`` a valid :class:`agents.schemas.Spec`; a ``task`` not empty, and not
+    given with ``spec`` or ``plan`` (a changed task is judged and planned afresh).
 
     Raises:
         InputError: the first problem, in one line.
@@ -283,7 +330,7 @@ def check_changes(engine: Engine, changes: Mapping[str, Any]) -> dict[str, Any]:
             raise InputError(f"--set: '{name}' is not a state field"
                              f" (fields: {', '.join(fields)})")
         if name in FIXED_FIELDS:
-            raise InputError(f"--set {name}: a fork gets its own {name}; it cannot be set")
+            raise InputError(f"--set {name}: it cannot be set ({FIXED_FIELDS[name]})")
         try:
             value = TypeAdapter(fields[name]).validate_python(value, strict=True)
             if name == "plan":
@@ -294,14 +341,19 @@ def check_changes(engine: Engine, changes: Mapping[str, Any]) -> dict[str, Any]:
                 value = plan.model_dump()
             elif name == "spec":
                 value = Spec.model_validate(value).model_dump()
-            elif name == "safety":
-                SafetyVerdict.model_validate(value)
+            elif name == "task" and not value.strip():
+                raise InputError("--set task: the task is empty: describe the application")
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             raise InputError(f"--set {name}: not a valid {name}: "
                              f"{where + ': ' if where else ''}{first['msg']}") from None
-        checked[name] = value
+        checked[name] = value.strip() if name == "task" else value
+    remade = [name for name in REMADE_FOR_TASK if name in checked]
+    if "task" in checked and remade:
+        raise InputError(f"--set task cannot go with --set {' or '.join(remade)}: a changed"
+                         " task is judged by the safety gate again and then expanded and"
+                         " planned afresh; fork with the new task alone")
     return checked
 
 
@@ -412,6 +464,71 @@ def copy_checkpoint_files(source_dir: Path, target_dir: Path, checkpoint: Checkp
         _copy_tree(source_dir / "dist", target_dir / "dist")
 
 
+def recalled_before(values: Mapping[str, Any], next_nodes: Sequence[str]) -> set[str]:
+    """The recall files (``<node>-<revision>``, no suffix) of the nodes run before a checkpoint.
+
+    The spec expander ran for the current ``task_revision`` once there is a spec; the
+    planner for every ``plan_revision`` before the current one (each was rejected), and for
+    the current one once there is a plan that was not rejected; the coder for the repair
+    rounds 1 … before :func:`workspace_round` (round 0 recalls nothing). A node that has not
+    finished at the checkpoint (a coder round paused by a question) is not included.
+    """
+    names = set()
+    if values.get("spec"):
+        names.add(f"spec_expander-{int(values.get('task_revision', 0))}")
+    plan_revision = int(values.get("plan_revision", 0))
+    names |= {f"planner-{revision}" for revision in range(plan_revision)}
+    if values.get("plan") and values.get("plan_status") != "rejected":
+        names.add(f"planner-{plan_revision}")
+    names |= {f"coder-{round_}" for round_ in range(1, workspace_round(values, next_nodes))}
+    return names
+
+
+def _rebased(text: str, source_dir: Path, target_dir: Path) -> str:
+    """JSON text naming ``source_dir`` with ``target_dir`` instead.
+
+    A recall query holds the tester's findings, which can name files in the run's folder;
+    the new run's findings name its own, and a stored section is reused only for the same
+    query.
+    """
+    for old, new in ((source_dir.resolve(), target_dir.resolve()), (source_dir, target_dir)):
+        text = text.replace(json.dumps(str(old))[1:-1], json.dumps(str(new))[1:-1])
+    return text
+
+
+def copy_recall(source_dir: Path, target_dir: Path, names: set[str] | None = None) -> list[str]:
+    """Copy what memory recalled for a run's model calls into a new run's folder.
+
+    Args:
+        source_dir: the original run's folder.
+        target_dir: the new run's folder.
+        names: the ``recall/<name>.json`` files to copy (None: all of them); the original
+            folder's path in them becomes the new one's (a query holding findings names
+            files there). The token counter pinned per role (``tokens.json``,
+            :data:`agents.tokens.PINNED_FILE`) is always copied, so the new run counts (and
+            compresses) as the original did.
+
+    Returns:
+        The copied files, relative to the folder (POSIX), sorted.
+
+    """
+    copied = []
+    for path in sorted((source_dir / RECALL_DIR).glob("*.json")):
+        if names is None or path.stem in names:
+            target = target_dir / RECALL_DIR / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            text = path.read_text(encoding="utf-8")
+            rebased = _rebased(text, source_dir, target_dir)
+            if rebased != text:
+                target.write_text(rebased, encoding="utf-8")
+            copied.append(f"{RECALL_DIR}/{path.name}")
+    if (source_dir / PINNED_FILE).is_file():
+        shutil.copy2(source_dir / PINNED_FILE, target_dir / PINNED_FILE)
+        copied.append(PINNED_FILE)
+    return sorted(copied)
+
+
 def _moved_artifact(artifact: Mapping[str, Any], source_dir: Path, target_dir: Path
                     ) -> dict[str, Any]:
     """The artifact manifest with its paths in the original's folder moved to the new one."""
@@ -436,15 +553,20 @@ def _restore_inputs(source_dir: Path, workspace: Path, config: RunConfig) -> Non
 def derive_run(engine: Engine, run_id: str, checkpoint: Checkpoint,
                changes: Mapping[str, Any] | None = None, *,
                models: Mapping[str, Sequence[str]] | None = None,
-               origin: Mapping[str, Any] | None = None) -> str:
+               origin: Mapping[str, Any] | None = None, all_recall: bool = False) -> str:
     """Create a new run that continues ``run_id`` from ``checkpoint`` (shared by fork, replay).
 
     Validates first (nothing is created on a problem): the checkpoint must have a next node,
-    the models (the original's unless ``models`` is given) and the original's sandbox must
-    be usable. Then creates the run (``run.json`` from the original's with ``origin``
-    fields; its index row), copies the files the checkpoint saw
-    (:func:`copy_checkpoint_files`) and writes the checkpoint's values with ``changes`` into
-    the new thread as the node that wrote it, so the same node runs next.
+    the changes must pass :func:`check_changes`, the models (the original's unless
+    ``models`` is given) and the original's sandbox must be usable. Then creates the run
+    (``run.json`` from the original's with ``origin`` fields; its index row), copies the
+    files the checkpoint saw (:func:`copy_checkpoint_files`) and what memory recalled
+    (:func:`copy_recall`: every file with ``all_recall``, as a replay needs; otherwise
+    those of :func:`recalled_before`, none when the task changes), and writes the
+    checkpoint's values with ``changes`` into the new thread as the node that wrote it, so
+    the same node runs next. A changed task is written as :data:`EDIT_NODE` instead, with
+    ``start="edited"``, ``task_revision + 1`` and ``status="running"``: the safety gate
+    runs next and judges it.
 
     Returns:
         The new run's id; it has not run yet (:meth:`Engine.stream` runs it).
@@ -467,6 +589,12 @@ def derive_run(engine: Engine, run_id: str, checkpoint: Checkpoint,
     engine.check_models(roles, remote=models is None)
     choice = choose_backend(engine.settings.sandbox, config.sandbox)
     values = dict(checkpoint.values) | changes
+    as_node = str(checkpoint.written_by)
+    new_task = "task" in changes and changes["task"] != checkpoint.values.get("task")
+    if new_task:  # the graph's path for an edited request: the gate judges it, then the person
+        as_node = EDIT_NODE
+        values |= {"start": "edited", "status": "running", "error": "",
+                   "task_revision": int(checkpoint.values.get("task_revision", 0)) + 1}
     new_id = new_run_id()
     engine._create_run(  # the engine's one way to create a run's records and index row
         new_id, str(values.get("task", config.task)), roles, (), choice, config.limits,
@@ -474,17 +602,19 @@ def derive_run(engine: Engine, run_id: str, checkpoint: Checkpoint,
     target = engine.settings.runs_dir / new_id
     copy_checkpoint_files(source_dir, target, checkpoint)
     _restore_inputs(source_dir, target / "workspace", config)
+    copy_recall(source_dir, target, None if all_recall else
+                set() if new_task else recalled_before(checkpoint.values, checkpoint.next))
     values["run_id"] = new_id
     if values.get("artifact"):
         values["artifact"] = _moved_artifact(values["artifact"], source_dir, target)
     record = _open(engine, new_id)
     try:
-        if values.get("plan"):
+        if values.get("plan") and not new_task:  # a new task is planned afresh
             record.write_text("plan.md", Plan.model_validate(values["plan"]).to_markdown())
         config_ = _thread(new_id)
-        config_["metadata"] = {WRITTEN_BY: checkpoint.written_by, "derived_from_run": run_id,
+        config_["metadata"] = {WRITTEN_BY: as_node, "derived_from_run": run_id,
                                "derived_from_checkpoint": checkpoint.checkpoint_id}
-        engine.graph.update_state(config_, values, as_node=checkpoint.written_by)
+        engine.graph.update_state(config_, values, as_node=as_node)
     finally:
         record.close()
     return new_id
@@ -495,7 +625,8 @@ def fork(engine: Engine, run_id: str, checkpoint_ref: str,
     """Continue ``run_id`` from a checkpoint, with ``changes`` to its state, as a new run.
 
     The new run's ``run.json`` has ``forked_from`` = ``{run_id, checkpoint_id, node}``; its
-    events start with ``run_forked``. The original is not written to.
+    events start with ``run_forked`` (with ``next``: the node(s) the fork runs first, the
+    safety gate when the task was changed). The original is not written to.
 
     Args:
         engine: the engine.
@@ -518,8 +649,8 @@ def fork(engine: Engine, run_id: str, checkpoint_ref: str,
     new_id = derive_run(engine, run_id, checkpoint, checked, origin={"forked_from": origin})
     record = _open(engine, new_id)
     try:
-        record.event("run_forked", forked_from=origin, next=list(checkpoint.next),
-                     changed=sorted(checked))
+        first = engine.graph.get_state(_thread(new_id)).next
+        record.event("run_forked", forked_from=origin, next=list(first), changed=sorted(checked))
     finally:
         record.close()
     return new_id
@@ -698,8 +829,10 @@ class ReplayEngine(Engine):
 
     A replay's ``stream`` answers each question with the original's recorded decision at
     the same position (the n-th decision for the n-th answer, when it answers the same
-    kind of question); a question with no recorded answer is yielded as usual (the
-    interface asks the person, or the run waits there, as the original did).
+    kind of question), except the kinds in :data:`NEVER_REPLAYED` (fetch approvals), which
+    neither are answered nor count as positions. A question with no recorded answer is
+    yielded as usual (the interface asks the person, or the run waits there, as the
+    original did). A replay has no live web access (see the module's notes).
     """
 
     def start_replay(self, run_id: str) -> str:
@@ -708,7 +841,10 @@ class ReplayEngine(Engine):
         The replay starts from the original thread's first checkpoint (its input: task,
         attachments, round limits; a fork's starting state for a fork), with the original's
         inputs, sandbox and budgets. ``run.json`` has ``replay_of``; the events start with
-        ``run_replayed``.
+        ``run_replayed`` (with ``web="off"`` and ``fetch_approvals_not_replayed``: how many
+        of the original's decisions were fetch approvals, which are never given again).
+        Everything memory recalled for the original is copied (:func:`copy_recall`), so
+        the replay's prompts are the original's.
 
         Returns:
             The replay's run id (drive it with :meth:`stream`).
@@ -729,11 +865,15 @@ class ReplayEngine(Engine):
         first = history[0]
         models = {role: [f"replay:{cassette.resolve()}"] for role in ("planner", "coder",
                                                                       "judge")}
-        new_id = derive_run(self, run_id, first, models=models, origin={"replay_of": run_id})
+        new_id = derive_run(self, run_id, first, models=models, origin={"replay_of": run_id},
+                            all_recall=True)
+        decisions = recorded_decisions(source_dir)
         record = _open(self, new_id)
         try:
             record.event("run_replayed", replay_of=run_id, cassette=str(cassette),
-                         decisions=len(recorded_decisions(source_dir)))
+                         decisions=len(decisions), web="off",
+                         fetch_approvals_not_replayed=sum(
+                             d.interrupt in NEVER_REPLAYED for d in decisions))
         finally:
             record.close()
         return new_id
@@ -743,7 +883,8 @@ class ReplayEngine(Engine):
         """:meth:`Engine.stream`, answering a replay's questions with recorded decisions.
 
         Each recorded answer given is announced as a progress event
-        ``{"type": "decision_replayed", "interrupt": kind, "decision": {...}}``.
+        ``{"type": "decision_replayed", "interrupt": kind, "decision": {...}}``. A fetch
+        approval (:data:`NEVER_REPLAYED`) is always yielded, for the person to answer.
         """
         recorded = self.recorded_for(run_id)
         resumed: str | None = None  # the node an answer resumes starts again: shown once
@@ -754,7 +895,7 @@ class ReplayEngine(Engine):
                     answer = self._next_answer(run_id, recorded, event.data)
                     if answer is not None:
                         kind = str(event.data.get("kind"))
-                        resumed = "coder" if kind == "approve_fetch" else kind
+                        resumed = kind  # the question's node (never a coder: see above)
                         yield RunEvent(run_id, "progress", {
                             "type": "decision_replayed", "interrupt": kind, "decision": answer})
                         continue
@@ -767,22 +908,56 @@ class ReplayEngine(Engine):
             decision = answer
 
     def recorded_for(self, run_id: str) -> list[RecordedDecision]:
-        """The recorded decisions a replay answers with (empty for a run that is no replay)."""
+        """The recorded decisions a replay answers with, in order.
+
+        Empty for a run that is no replay; the original's fetch approvals
+        (:data:`NEVER_REPLAYED`) are left out: a replay never gives them.
+        """
         path = self.settings.runs_dir / run_id / "run.json"
         if not path.is_file():
             return []
         original = RunConfig.model_validate_json(path.read_text("utf-8")).replay_of
         if not original:
             return []
-        return recorded_decisions(self.settings.runs_dir / original)
+        return [d for d in recorded_decisions(self.settings.runs_dir / original)
+                if d.interrupt not in NEVER_REPLAYED]
+
+    def web_actions_of(self, run_id: str) -> int:
+        """How many web actions (search, fetch, download …) a run's coder ran (0: none).
+
+        A replay of it makes none of them (no web access): what they fetched is missing.
+
+        Raises:
+            InputError: no such run.
+
+        """
+        path = _folder(self, run_id) / "events.jsonl"
+        if not path.is_file():
+            return 0
+        count = 0
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            count += isinstance(event, dict) and event.get("type") == "web_action"
+        return count
 
     def _next_answer(self, run_id: str, recorded: Sequence[RecordedDecision],
                      payload: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The recorded answer for the question now asked, or None (none left, or diverged)."""
+        """The recorded answer for the question now asked, or None.
+
+        None: a fetch approval (the person answers it), no recorded answer left, or the
+        replay asks another kind of question than the original did at this position.
+        Positions count the replay's decisions other than fetch approvals.
+        """
+        kind = str(payload.get("kind"))
+        if kind in NEVER_REPLAYED:
+            return None
         record = _open(self, run_id)
         try:
-            given = sum(1 for e in record.iter_events() if e.get("type") == "decision")
-            kind = str(payload.get("kind"))
+            given = sum(1 for e in record.iter_events() if e.get("type") == "decision"
+                        and e.get("interrupt") not in NEVER_REPLAYED)
             if given >= len(recorded):
                 return None
             expected = recorded[given]

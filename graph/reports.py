@@ -41,6 +41,7 @@ from memory.redaction import Redactor
 from memory.reports import (
     REPORT_FORMATS,
     RISK_LEVELS,
+    STATS_FORMATS,
     Artifact,
     CheckOutcome,
     CheckStatus,
@@ -49,6 +50,7 @@ from memory.reports import (
     FindingPattern,
     PersonDecision,
     ReportFormat,
+    ReportRenderError,
     RiskLevel,
     RunReport,
     SafetyLayer,
@@ -61,7 +63,8 @@ from memory.reports import (
 )
 from memory.run_index import FINISHED_STATUSES, RunRow
 
-__all__ = ["KNOWN_EVENT_TYPES", "TimelineFilter", "artifact_of", "check_format", "checks_of",
+__all__ = ["KNOWN_EVENT_TYPES", "STATS_FORMATS", "ReportRenderError", "StatsReport",
+           "TimelineFilter", "artifact_of", "check_format", "checks_of",
            "decisions_of", "default_report_path", "describe_event", "files_of",
            "finding_pattern", "gather_run_report", "gather_stats", "make_filter",
            "model_wait_s", "parse_period", "parse_when", "risk_of", "safety_of", "timeline_of",

@@ -21,6 +21,16 @@ again replaces its items, never duplicates them):
     (``--auto-approve`` and the CLI's automatic refusal of fetches when nobody is at the
     terminal) are not a person's words and teach nothing.
 
+A fork (``run.json`` names ``forked_from``) starts with its original's reports of the rounds
+tested before the fork point (``checks-round-N.json``, ``snapshots/``): it learns only the
+fixes its own coder rounds made (a ``coder_round`` event in its own ``events.jsonl``) and
+only the decisions given after its ``run_forked`` event, never again what its original
+taught.
+
+Secrets never reach semantic memory: everything read from the run folder (``run.json``,
+``report.json``, events, spec, plan, check reports and the workspace files a diff shows,
+attachments included) goes through a redactor before it is cut short or stored.
+
 A person may list, add, edit and delete lessons (``multicoder memory lessons``). Their changes
 are kept in ``<data_dir>/lessons.json`` (:class:`LessonBook`) as well as in semantic memory, so
 re-learning a run, ``multicoder memory rebuild`` and even a fresh store keep them: a deleted
@@ -36,7 +46,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +82,10 @@ LessonOrigin = Literal["run", "person"]
 # -- reading a run folder ----------------------------------------------------------------------
 
 
+Redact = Callable[[str], str]
+"""Text -> the same text with secrets replaced by ``[REDACTED]``."""
+
+
 @dataclass(frozen=True)
 class _Run:
     run_id: str
@@ -80,6 +94,24 @@ class _Run:
     date: str
     report: dict[str, Any]
     events: list[dict[str, Any]]
+    redact: Redact
+    forked: bool = False
+    """The run is a fork: rounds before its own coder rounds are its original's."""
+
+    @property
+    def own_coder_rounds(self) -> set[int]:
+        """The coder rounds this run ran itself (its ``coder_round`` events)."""
+        return {event["round"] for event in self.events
+                if event.get("type") == "coder_round" and isinstance(event.get("round"), int)}
+
+    def read_json(self, path: Path) -> dict[str, Any]:
+        """A JSON report of the run folder, redacted (``{}`` when unreadable)."""
+        value: dict[str, Any] = _redact_obj(_read_json(path), self.redact)
+        return value
+
+    def read_text(self, path: Path) -> str:
+        """A text file of the run folder, redacted (``""`` when unreadable)."""
+        return self.redact(_read_text(path))
 
     @property
     def task_line(self) -> str:
@@ -122,13 +154,26 @@ def _read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
-def _load(run_dir: Path) -> _Run:
-    config = _read_json(run_dir / "run.json")
-    report = _read_json(run_dir / "report.json")
-    events = _read_events(run_dir / "events.jsonl")
+def _redact_obj(value: Any, redact: Redact) -> Any:
+    """A JSON-like value with every string in it (keys too) redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact(k) if isinstance(k, str) else k: _redact_obj(v, redact)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_obj(item, redact) for item in value]
+    return value
+
+
+def _load(run_dir: Path, redact: Redact) -> _Run:
+    config = _redact_obj(_read_json(run_dir / "run.json"), redact)
+    report = _redact_obj(_read_json(run_dir / "report.json"), redact)
+    events = [_redact_obj(event, redact) for event in _read_events(run_dir / "events.jsonl")]
     task = str(report.get("task") or config.get("task") or "")
     created = str(config.get("created_at") or (events[0].get("ts") if events else "") or "")
-    return _Run(run_dir.name, run_dir, task, created[:10], report, events)
+    return _Run(run_dir.name, run_dir, task, created[:10], report, events, redact,
+                forked=bool(config.get("forked_from")))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -184,26 +229,33 @@ def _project_files(root: Path) -> dict[str, Path]:
     return files
 
 
-def _diff(before: Path, after: Path) -> tuple[list[str], str]:
-    """The files changed from ``before`` to ``after`` and a unified diff, capped."""
+def _diff(before: Path, after: Path, redact: Redact) -> tuple[list[str], str]:
+    """The files changed from ``before`` to ``after`` and a unified diff, capped.
+
+    File names and contents are redacted before they are compared line by line and cut.
+    """
     old, new = _project_files(before), _project_files(after)
     changed: list[str] = []
     chunks: list[str] = []
     for name in sorted(set(old) | set(new)):
-        a = old[name].read_bytes() if name in old else b""
-        b = new[name].read_bytes() if name in new else b""
+        try:
+            a = old[name].read_bytes() if name in old else b""
+            b = new[name].read_bytes() if name in new else b""
+        except OSError:
+            continue
         if a == b:
             continue
-        changed.append(name)
+        shown = redact(name)
+        changed.append(shown)
         try:
-            a_lines = a.decode("utf-8").splitlines(keepends=True)
-            b_lines = b.decode("utf-8").splitlines(keepends=True)
+            a_lines = redact(a.decode("utf-8")).splitlines(keepends=True)
+            b_lines = redact(b.decode("utf-8")).splitlines(keepends=True)
         except UnicodeDecodeError:
-            chunks.append(f"Binary file {name} changed\n")
+            chunks.append(f"Binary file {shown} changed\n")
             continue
         chunks.append("".join(difflib.unified_diff(
-            a_lines, b_lines, fromfile=f"a/{name}" if name in old else "/dev/null",
-            tofile=f"b/{name}" if name in new else "/dev/null", n=2)))
+            a_lines, b_lines, fromfile=f"a/{shown}" if name in old else "/dev/null",
+            tofile=f"b/{shown}" if name in new else "/dev/null", n=2)))
     text = "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
     if len(text) > MAX_DIFF_CHARS:
         text = text[:MAX_DIFF_CHARS].rsplit("\n", 1)[0] + f"\n… (diff cut at {MAX_DIFF_CHARS}"\
@@ -220,25 +272,32 @@ def _coder_note(run: _Run, round_: int) -> str:
 
 
 def _fixes(run: _Run) -> Iterator[MemoryItem]:
-    """Errors gone in the next round, with their fix; and one lesson per fixed error kind."""
+    """Errors gone in the next round, with their fix; and one lesson per fixed error kind.
+
+    A fork learns only the fixes of its own coder rounds (see the module doc).
+    """
     from memory.semantic import MemoryItem
 
     rounds: dict[int, dict[str, Any]] = {}
     for path in run.run_dir.glob("checks-round-*.json"):
         number = path.stem.removeprefix("checks-round-")
         if number.isdigit():
-            rounds[int(number)] = _read_json(path)
+            rounds[int(number)] = run.read_json(path)
+    own = run.own_coder_rounds if run.forked else None
     snapshots = run.run_dir / "snapshots"
     for round_ in sorted(rounds):
         if round_ + 1 not in rounds or rounds[round_].get("passed"):
             continue
+        if own is not None and round_ + 1 not in own:
+            continue  # the fix was made before the fork: the original learned it
         later = {_signature(f) for f in _error_findings(rounds[round_ + 1])}
         fixed = [f for f in _error_findings(rounds[round_]) if _signature(f) not in later]
         if not fixed:
             continue
         after = snapshots / f"round-{round_ + 2}"
         changed, diff = _diff(snapshots / f"round-{round_ + 1}",
-                              after if after.is_dir() else run.run_dir / "workspace")
+                              after if after.is_dir() else run.run_dir / "workspace",
+                              run.redact)
         note = _coder_note(run, round_ + 1)
         fix_text = (f"Fixed in repair round {round_ + 1}."
                     + (f" The coder's note: {note}" if note else "")
@@ -288,7 +347,11 @@ def _decision_lessons(run: _Run) -> Iterator[MemoryItem]:
     plan_summary = ""
     fetches: dict[str, dict[str, Any]] = {}
     task = run.task_line
-    for event in run.events:
+    events = run.events
+    if run.forked:  # decisions before the fork point are the original's
+        start = next((n for n, e in enumerate(events) if e.get("type") == "run_forked"), None)
+        events = events if start is None else events[start + 1:]
+    for event in events:
         kind = event.get("type")
         if kind == "safety_verdict":
             verdict = event
@@ -373,39 +436,43 @@ def _plan_summary(content: str) -> str:
 def _top_findings(run: _Run, limit: int = 5) -> list[str]:
     lines: list[str] = []
     for path in sorted(run.run_dir.glob("checks-round-*.json")):
-        for finding in _error_findings(_read_json(path)):
+        for finding in _error_findings(run.read_json(path)):
             line = _cut(_render_finding(finding).splitlines()[0], 200)
             if line not in lines:
                 lines.append(line)
     return lines[:limit]
 
 
-def derive_run(run_dir: Path) -> list[MemoryItem]:
+def derive_run(run_dir: Path, *, redact: Redact | None = None) -> list[MemoryItem]:
     """Everything a run folder teaches, as items for semantic memory (see the module doc).
 
     Works on finished and unfinished runs alike (what is missing is left out). Reading is
-    forgiving: unreadable files and torn event lines are skipped.
+    forgiving: unreadable files and torn event lines are skipped. A fork teaches only what
+    happened in it.
 
     Args:
         run_dir: ``<runs_root>/<run_id>``; the folder's name is the run id.
+        redact: applied to everything read from the folder, before it is cut short
+            (default: :func:`memory.recall.memory_redactor`).
 
     Returns:
         The items, with stable ids and metadata ``run_id``, ``kind``, ``what``, ``date``
         (``YYYY-MM-DD``), ``origin`` ("run"). Empty when the folder has no task.
 
     """
+    from memory.recall import memory_redactor
     from memory.semantic import MemoryItem
 
-    run = _load(run_dir)
+    run = _load(run_dir, redact or memory_redactor())
     if not run.task.strip():
         return []
     status = str(run.report.get("status") or "unfinished")
     items: list[MemoryItem] = []
-    spec = _read_text(run_dir / "spec.md").strip()
+    spec = run.read_text(run_dir / "spec.md").strip()
     items.append(MemoryItem("tasks", f"task-{run.run_id}",
                             f"Task: {run.task.strip()}" + (f"\n\n{spec}" if spec else ""),
                             run.meta("task", f"a task ({status})", status=status)))
-    plan = _read_text(run_dir / "plan.md").strip()
+    plan = run.read_text(run_dir / "plan.md").strip()
     if plan:
         items.append(MemoryItem("plans", f"plan-{run.run_id}",
                                 f"Plan for “{run.task_line}”:\n\n{plan}",
@@ -603,13 +670,13 @@ class Lessons:
         raise LessonNotFound(lesson_id)
 
     def add(self, text: str) -> Lesson:
-        """Store a lesson a person wrote.
+        """Store a lesson a person wrote (secrets in it redacted, in the book too).
 
         Raises:
             ValueError: the text is empty.
 
         """
-        text = text.strip()
+        text = self.semantic.redact(text.strip())
         if not text:
             raise ValueError("the lesson is empty: give its text")
         from memory.semantic import MemoryItem
@@ -623,14 +690,14 @@ class Lessons:
         return self.get(lesson_id)
 
     def edit(self, lesson_id: str, text: str) -> Lesson:
-        """Replace a lesson's text (kept when its run is learned again).
+        """Replace a lesson's text (kept when its run is learned again; secrets redacted).
 
         Raises:
             LessonNotFound: no such lesson.
             ValueError: the text is empty.
 
         """
-        text = text.strip()
+        text = self.semantic.redact(text.strip())
         if not text:
             raise ValueError("the new text is empty: to remove a lesson, delete it")
         lesson = self.get(lesson_id)

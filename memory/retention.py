@@ -3,6 +3,11 @@
 A finished run (status in :data:`~memory.run_index.FINISHED_STATUSES`) is removed when both
 hold: its last change (``updated_at``) is more than ``keep_days`` days ago, and it is not among
 the newest ``keep_last`` runs of the index. Running, waiting and created runs are never touched.
+
+Every line matters: once a folder is gone, the archive keeps the only copy of its lines. So a
+folder is removed only after the archive has synced it and holds every byte of its
+events.jsonl and program.log (:meth:`memory.archive.Archive.unarchived`); without an open
+archive nothing is removed.
 """
 
 from __future__ import annotations
@@ -10,25 +15,34 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 import stat
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from memory.archive import Archive
 from memory.records import RUN_ID_PATTERN
 from memory.run_index import FINISHED_STATUSES, RunIndex
 
 _log = logging.getLogger(__name__)
 
+ARCHIVE_TIMEOUT_S = 5.0
+"""How long retention waits for another process's archive lock before it stops for this time."""
 
-def apply_retention(index: RunIndex, runs_root: Path, *, keep_days: int | None,
-                    keep_last: int | None, now: datetime | None = None) -> list[str]:
+
+def apply_retention(index: RunIndex, runs_root: Path, *, archive: Archive | None,
+                    keep_days: int | None, keep_last: int | None,
+                    now: datetime | None = None) -> list[str]:
     """Delete old finished runs: their folders (``<runs_root>/<run_id>``) and index rows.
 
     Args:
         index: the run index.
         runs_root: the folder holding all run folders; nothing outside it is deleted.
+        archive: the archive fed from ``runs_root``; a folder is removed only when it holds
+            every line of it (see the module docstring). ``None`` (the archive could not be
+            opened) removes nothing.
         keep_days: finished runs last changed at most this many days ago are kept; ``None``
             keeps every run (no age limit, so nothing is deleted).
         keep_last: the newest this many runs (by creation, any status) are always kept;
@@ -37,7 +51,9 @@ def apply_retention(index: RunIndex, runs_root: Path, *, keep_days: int | None,
 
     Returns:
         The ids of the deleted runs, newest first. A run whose folder could not be removed
-        (a file in use, a symlink in its place) is logged and kept, row and all, for next time.
+        (a file in use, a symlink in its place, lines the archive does not hold) is logged and
+        kept, row and all, for next time. When the archive cannot be read or written (busy,
+        damaged), that is logged and the pass stops there.
 
     Raises:
         ValueError: ``keep_days`` or ``keep_last`` is negative.
@@ -49,6 +65,10 @@ def apply_retention(index: RunIndex, runs_root: Path, *, keep_days: int | None,
         raise ValueError(f"keep_last must not be negative, not {keep_last}")
     if keep_days is None:
         return []
+    if archive is None:
+        _log.warning("retention skipped: the archive is not open, and a run folder is removed"
+                     " only once the archive holds all its lines")
+        return []
     current = now or datetime.now(UTC)
     if current.tzinfo is None:
         current = current.replace(tzinfo=UTC)
@@ -58,7 +78,13 @@ def apply_retention(index: RunIndex, runs_root: Path, *, keep_days: int | None,
     for row in rows[keep_last or 0:]:
         if row.status not in FINISHED_STATUSES or _parse_time(row.updated_at) >= cutoff:
             continue
-        if _remove_run_folder(runs_root, row.run_id):
+        try:
+            removed = _remove_run_folder(runs_root, row.run_id, archive)
+        except sqlite3.Error as exc:
+            _log.warning("retention stopped: the archive cannot make sure it holds run %s"
+                         " (%s: %s)", row.run_id, type(exc).__name__, exc)
+            break
+        if removed:
             index.delete(row.run_id)
             deleted.append(row.run_id)
     if deleted:
@@ -71,8 +97,13 @@ def _parse_time(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _remove_run_folder(runs_root: Path, run_id: str) -> bool:
-    """Remove ``runs_root / run_id``; ``True`` when it is gone (or never existed)."""
+def _remove_run_folder(runs_root: Path, run_id: str, archive: Archive) -> bool:
+    """Remove ``runs_root / run_id`` once archived; ``True`` when it is gone (or never existed).
+
+    Raises:
+        sqlite3.Error: the archive cannot be read or written.
+
+    """
     if not RUN_ID_PATTERN.fullmatch(run_id) or run_id in {".", ".."}:
         _log.warning("retention skipped run %r: not a plain folder name", run_id)
         return False
@@ -82,6 +113,11 @@ def _remove_run_folder(runs_root: Path, run_id: str) -> bool:
         return False
     if not folder.exists():
         return True
+    missing = archive.unarchived(folder, timeout_s=ARCHIVE_TIMEOUT_S)
+    if missing is not None:
+        _log.warning("retention kept run %s: the archive does not hold all its lines yet (%s)",
+                     run_id, missing)
+        return False
     try:
         _rmtree(folder)
     except OSError as exc:

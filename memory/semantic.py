@@ -27,6 +27,11 @@ file lock, ``<data_dir>/semantic.lock``, and a counter in ``<data_dir>/semantic-
 (bumped by each write) tells a long-lived process that someone else wrote: it then closes
 its client and opens a fresh one before going on. Threads of one process are serialised by
 the same lock. Within a process, open one :class:`SemanticMemory` per data folder.
+
+Secrets never reach the store nor an embedder: every item's text and string metadata, and
+every query, go through :meth:`SemanticMemory.redact` first (:func:`memory.recall.memory_redactor`
+and any redactor the caller adds), so neither Chroma's files nor a provider's embeddings
+endpoint see them.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -47,7 +52,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from filelock import FileLock, Timeout
 
 from memory.embeddings import Embedder, EmbedderError, LexicalEmbedder
-from memory.recall import COLLECTIONS, Collection
+from memory.recall import COLLECTIONS, Collection, memory_redactor
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -196,6 +201,8 @@ class SemanticMemory:
             A :class:`LexicalEmbedder` here is the same as None.
         lexical: the lexical embedder (default: ``LexicalEmbedder()``).
         lock_timeout_s: longest wait for another process's operation.
+        redactor: applied, after :func:`memory.recall.memory_redactor`, to every text and
+            string metadata value stored and every query (see :meth:`add_redactor`).
 
     Raises:
         SemanticMemoryError: the lock cannot be taken in time, or Chroma cannot open its
@@ -204,8 +211,12 @@ class SemanticMemory:
     """
 
     def __init__(self, data_dir: Path, *, embedder: Embedder | None = None,
-                 lexical: LexicalEmbedder | None = None, lock_timeout_s: float = 30.0) -> None:
+                 lexical: LexicalEmbedder | None = None, lock_timeout_s: float = 30.0,
+                 redactor: Callable[[str], str] | None = None) -> None:
         self.data_dir = data_dir
+        self._redactors: list[Callable[[str], str]] = [memory_redactor()]
+        if redactor is not None:
+            self._redactors.append(redactor)
         self.path = data_dir / SEMANTIC_DIR
         self.lexical = lexical or LexicalEmbedder()
         self.embedder = None if isinstance(embedder, LexicalEmbedder) else embedder
@@ -237,14 +248,42 @@ class SemanticMemory:
         key = (embedder or self.lexical).key
         return f"mc_{collection}_{_slug(key)}"
 
+    # -- secrets ---------------------------------------------------------------------------
+
+    def add_redactor(self, redactor: Callable[[str], str]) -> None:
+        """Apply ``redactor`` too (text -> text with secrets hidden), from now on.
+
+        For the caller's secrets that the environment does not hold (keys from the keyring):
+        pass the engine's :class:`~memory.redaction.Redactor`. Adding the same one twice
+        applies it once.
+        """
+        if all(redactor is not known for known in self._redactors):
+            self._redactors.append(redactor)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret this store knows replaced by ``[REDACTED]``."""
+        for redactor in self._redactors:
+            text = redactor(text)
+        return text
+
+    def redact_item(self, item: MemoryItem) -> MemoryItem:
+        """``item`` with its text and string metadata values redacted (:meth:`redact`)."""
+        metadata = {key: self.redact(value) if isinstance(value, str) else value
+                    for key, value in item.metadata.items()}
+        text = self.redact(item.text)
+        if text == item.text and metadata == dict(item.metadata):
+            return item
+        return MemoryItem(item.collection, item.item_id, text, metadata)
+
     # -- writing ---------------------------------------------------------------------------
 
     def upsert(self, items: Sequence[MemoryItem]) -> None:
         """Store ``items``, replacing any with the same collection and id.
 
-        The lexical vectors are always written; when the semantic embedder fails now, the
-        items are stored anyway, :attr:`semantic_error` says why, and queries use lexical
-        vectors until the semantic set is brought up to date (at the next open).
+        Texts and string metadata are redacted first (:meth:`redact_item`). The lexical
+        vectors are always written; when the semantic embedder fails now, the items are stored
+        anyway, :attr:`semantic_error` says why, and queries use lexical vectors until the
+        semantic set is brought up to date (at the next open).
 
         Raises:
             SemanticMemoryError: busy or damaged.
@@ -253,6 +292,7 @@ class SemanticMemory:
         """
         if not items:
             return
+        items = [self.redact_item(item) for item in items]
         with self._locked(write=True):
             for collection, group in self._by_collection(items).items():
                 ids = [item.item_id for item in group]
@@ -370,6 +410,8 @@ class SemanticMemory:
                    ) -> dict[Collection, list[SemanticHit]]:
         """:meth:`query` in several collections at once (``text`` is embedded once).
 
+        ``text`` is redacted (:meth:`redact`) before it is embedded.
+
         Returns:
             Collection -> its ``k`` closest items, best first.
 
@@ -383,6 +425,7 @@ class SemanticMemory:
         found: dict[Collection, list[SemanticHit]] = {c: [] for c in collections}
         if k < 1 or not text.strip() or not collections:
             return found
+        text = self.redact(text)
         with self._locked():
             embedder = self.lexical if lexical_only else self.active
             try:
@@ -601,7 +644,8 @@ class SemanticMemory:
                 for start in range(0, len(stale), _BATCH):
                     batch = source.get(ids=stale[start:start + _BATCH],
                                        include=["documents", "metadatas"])
-                    docs = [d or "" for d in batch["documents"] or []]
+                    # redacted again: items stored before redaction existed
+                    docs = [self.redact(d or "") for d in batch["documents"] or []]
                     metas = [dict(m or {}) for m in batch["metadatas"] or []]
                     vectors = embedder(docs)
                     target.upsert(ids=batch["ids"], embeddings=vectors, documents=docs,

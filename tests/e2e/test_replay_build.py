@@ -55,6 +55,19 @@ def executable(run_dir):
     return run_dir / "dist" / manifest["file"]
 
 
+def recall_files(run_dir):
+    """What memory recalled for each model call, and the token counters pinned per role
+    (the run's own folder masked: the coder's recall query holds the tester's findings)."""
+    return {p.relative_to(run_dir).as_posix(): p.read_text().replace(str(run_dir), "<run>")
+            for p in [*(run_dir / "recall").glob("*.json"), run_dir / "tokens.json"]}
+
+
+def request_hashes(run_dir):
+    """Call key -> the fingerprint of the conversation the model was sent."""
+    lines = (run_dir / "cassette.jsonl").read_text().splitlines()
+    return {json.loads(line)["key"]: json.loads(line)["request_hash"] for line in lines}
+
+
 def sha256(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -113,6 +126,17 @@ def test_a_replay_reproduces_the_source_tree_and_check_report_offline(reference)
     print(f"\nreplay artifact identical: {identical}; sizes {original_exe.stat().st_size} /"
           f" {replay_exe.stat().st_size} bytes")
     assert ("identical byte for byte" if identical else "not byte-reproducible") in result.stdout
+
+    # the replay was sent the original's prompts where they hold what memory recalled (memory
+    # holds the original itself by now): the recalled sections and pinned token counters of
+    # the original were reused
+    recalled = recall_files(original_dir)
+    assert {"recall/spec_expander-0.json", "recall/planner-0.json", "recall/coder-1.json",
+            "tokens.json"} <= recalled.keys()
+    assert recall_files(replay_dir) == recalled
+    original_requests, replay_requests = request_hashes(original_dir), request_hashes(replay_dir)
+    for key in ("spec_expander/0", "planner/0"):  # the coder's name the run folder
+        assert replay_requests[key] == original_requests[key], key
 
     # the replayed executable works, and the original's records were only read
     done = subprocess.run([str(replay_exe), "--db", str(replay_dir / "t.db"), "add", "Привет",

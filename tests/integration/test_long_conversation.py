@@ -16,13 +16,16 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import tiktoken
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+from agents import tokens
+from agents.cassette import HEADER_CALL_KEY
 from agents.models import ModelSelector, ProviderConfig
-from agents.tokens import ESTIMATE, TokenCounter
+from agents.tokens import ESTIMATE, PINNED_FILE, TokenCounter
 from graph import Engine, Settings
 from tests.integration.test_web_injection import fake_package, passing_checks
 
@@ -61,7 +64,8 @@ class ScriptedChatModel(BaseChatModel):
         return "scripted"
 
     def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-        key = kwargs["call_key"]
+        # a replay model is given the call key; an OpenAI model sends it as a request header
+        key = kwargs.get("call_key") or kwargs["extra_headers"][HEADER_CALL_KEY]
         self.prompts.append((key, list(messages), list(self.bound)))
         return ChatResult(generations=[ChatGeneration(message=self.script(key, messages))])
 
@@ -69,20 +73,27 @@ class ScriptedChatModel(BaseChatModel):
         return self.model_copy(update={"bound": list(tools)})
 
 
-def scripted_engine(tmp_path, monkeypatch, script: Script, limits: dict[str, Any] | None = None
-                    ) -> tuple[Engine, ScriptedChatModel]:
-    """An engine whose every role is ``script`` (through the replay provider's call keys)."""
+def scripted_engine(tmp_path, monkeypatch, script: Script, limits: dict[str, Any] | None = None,
+                    model_ref: str = "replay:scripted") -> tuple[Engine, ScriptedChatModel]:
+    """An engine whose every role is ``script`` (through the replay provider's call keys).
+
+    ``model_ref`` names the models the run is recorded with: ``openai:gpt-4.1`` is an OpenAI
+    model (tokens counted with tiktoken's encoding), answered by ``script`` all the same.
+    """
     monkeypatch.setenv("MULTICODER_CONFIG", str(tmp_path / "none.toml"))
     cassettes = tmp_path / "cassettes"
     cassettes.mkdir(exist_ok=True)
     (cassettes / "scripted.jsonl").write_text("")
     model = ScriptedChatModel(script=script)
     monkeypatch.setattr(ModelSelector, "_build", lambda self, ref, config: model)
+    monkeypatch.setattr(ModelSelector, "preflight", lambda self, timeout_s=20.0: None)
     settings = Settings(
         data_dir=tmp_path / "data", sandbox={"backend": "local"}, web={"enabled": False},
         providers={"replay": ProviderConfig(kind="replay", needs_key=False,
-                                            cassette_dir=cassettes)},
-        models={r: ["replay:scripted"] for r in ("planner", "coder", "judge")},
+                                            cassette_dir=cassettes),
+                   "openai": ProviderConfig(kind="openai", needs_key=False,
+                                            base_url="http://127.0.0.1:9/v1")},
+        models={r: [model_ref] for r in ("planner", "coder", "judge")},
         limits=limits or {})
     engine = Engine(settings)
     services = engine.services
@@ -200,16 +211,24 @@ def test_a_budget_too_small_for_the_coder_stops_the_run_with_a_clear_reason(
     assert engine.get_run(run_id).status == "failed"
 
 
-def test_a_compressed_round_resumed_after_a_stop_sends_the_same_prompts(tmp_path, monkeypatch):
+def stopped_in_a_compressed_round(tmp_path, monkeypatch, model_ref: str = "replay:scripted"
+                                  ) -> tuple[Engine, ScriptedChatModel, str, list[str]]:
+    """A run the person cancels in its coder round after the conversation was compressed.
+
+    Returns ``(engine, model, run id, the call keys asked so far)``.
+    """
     runs = tmp_path / "data" / "runs"
+    stopped = []
 
     def stopping_coder(key: str, messages: list[BaseMessage]) -> AIMessage:
-        if key == "coder/0/40":  # the person cancels here: the round stops before turn 41
+        if key == "coder/0/40" and not stopped:  # the person cancels here (once): the round
+            stopped.append(key)                  # stops before turn 41
             (next(runs.iterdir()) / "CANCEL").touch()
         return long_coder(key, messages)
 
     engine, model = scripted_engine(tmp_path, monkeypatch, stopping_coder,
-                                    {"context_tokens": CONTEXT, "max_coder_turns": 100})
+                                    {"context_tokens": CONTEXT, "max_coder_turns": 100},
+                                    model_ref)
     run_id = engine.start("write the parts of my data set")
     decision = None
     for _ in range(2):  # confirm the start, approve the plan
@@ -219,6 +238,11 @@ def test_a_compressed_round_resumed_after_a_stop_sends_the_same_prompts(tmp_path
     assert last.kind == "failed" and last.data["error"] == "cancelled"
     before = [key for key, _, _ in model.prompts]
     assert any("/summary" in key for key in before)
+    return engine, model, run_id, before
+
+
+def test_a_compressed_round_resumed_after_a_stop_sends_the_same_prompts(tmp_path, monkeypatch):
+    engine, model, run_id, before = stopped_in_a_compressed_round(tmp_path, monkeypatch)
 
     last = [e for e in engine.stream(run_id) if e.kind != "progress"][-1]  # resume
     assert last.kind == "finished" and last.data["status"] == "done", last.data
@@ -230,3 +254,102 @@ def test_a_compressed_round_resumed_after_a_stop_sends_the_same_prompts(tmp_path
     assert not [e for e in record.iter_events() if e["type"] == "recorded_answer_stale"]
     reused = {e["key"] for e in record.iter_events() if e["type"] == "model_reused"}
     assert {key for key in before if key.startswith("coder/")} <= reused
+
+
+class OneTokenPerWord:
+    """Stands in for tiktoken's o200k_base, whose BPE files are not here offline.
+
+    It counts far fewer tokens than the estimate (a word is about six bytes), so a
+    conversation counted with it is compressed at other turns than with the estimate.
+    """
+
+    def encode_ordinary(self, text: str) -> list[str]:
+        return text.split()
+
+
+def tiktoken_files(monkeypatch, available: bool) -> None:
+    """A new process: tiktoken's encoding files can (or cannot) be had."""
+    def get_encoding(name: str) -> OneTokenPerWord:
+        if not available:
+            raise ConnectionError("Failed to resolve 'openaipublic.blob.core.windows.net'")
+        return OneTokenPerWord()
+
+    monkeypatch.setattr(tokens, "_ENCODINGS", {})
+    monkeypatch.setattr(tiktoken, "get_encoding", get_encoding)
+
+
+def compressions(record) -> list[dict[str, Any]]:
+    return [e for e in record.iter_events() if e["type"] == "context_compressed"]
+
+
+def test_a_resumed_round_counts_with_the_counter_its_run_started_with(tmp_path, monkeypatch):
+    tiktoken_files(monkeypatch, available=False)  # the run starts offline: it estimates
+    engine, model, run_id, before = stopped_in_a_compressed_round(tmp_path, monkeypatch,
+                                                                  "openai:gpt-4.1")
+    record = engine.services(run_id).record
+    assert json.loads((record.run_dir / PINNED_FILE).read_text())["coder"] == ESTIMATE
+    folded = len(compressions(record))
+
+    tiktoken_files(monkeypatch, available=True)  # resumed later, with tiktoken's files
+    last = [e for e in engine.stream(run_id) if e.kind != "progress"][-1]
+    assert last.kind == "finished" and last.data["status"] == "done", last.data
+    after = [key for key, _, _ in model.prompts][len(before):]
+    assert not set(after) & set(before), sorted(set(after) & set(before))  # answers reused
+    assert not [e for e in record.iter_events() if e["type"] == "recorded_answer_stale"]
+    resumed = compressions(record)[folded:]
+    assert resumed and all(e["counter"] == ESTIMATE for e in resumed)
+    assert not [e for e in record.iter_events() if e["type"] == "token_counter_differs"]
+
+
+def test_a_resume_that_cannot_load_the_runs_tokenizer_says_its_counts_differ(
+        tmp_path, monkeypatch):
+    tiktoken_files(monkeypatch, available=True)
+    engine, _, run_id, _ = stopped_in_a_compressed_round(tmp_path, monkeypatch, "openai:gpt-4.1")
+    record = engine.services(run_id).record
+    assert all(e["counter"] == "tiktoken:o200k_base" and not e["estimated"]
+               for e in compressions(record))
+    pinned = (record.run_dir / PINNED_FILE).read_text()
+    assert json.loads(pinned)["coder"] == "tiktoken:o200k_base"
+    folded = len(compressions(record))
+
+    tiktoken_files(monkeypatch, available=False)  # resumed on a machine without internet
+    last = [e for e in engine.stream(run_id) if e.kind != "progress"][-1]
+    assert last.kind == "finished" and last.data["status"] == "done", last.data
+    told = [e for e in record.iter_events() if e["type"] == "token_counter_differs"]
+    assert len(told) == 1, told  # once per role and session, not at every prompt
+    assert told[0]["role"] == "coder" and told[0]["pinned"] == "tiktoken:o200k_base"
+    assert told[0]["counter"] == ESTIMATE and "differ" in told[0]["message"]
+    assert all(e["counter"] == ESTIMATE and e["estimated"] for e in compressions(record)[folded:])
+    assert "counts differ from the original run's" in record.program_log.read_text()
+    assert (record.run_dir / PINNED_FILE).read_text() == pinned  # the run's own stays pinned
+
+
+def test_a_replay_of_a_run_counted_with_tiktoken_folds_where_the_original_did(
+        tmp_path, monkeypatch):
+    from graph.replay import ReplayEngine
+
+    play_cassette = ModelSelector._build  # what a replay's models do (scripted_engine patches)
+    tiktoken_files(monkeypatch, available=True)
+    engine, _ = scripted_engine(tmp_path, monkeypatch, long_coder,
+                                {"context_tokens": CONTEXT, "max_coder_turns": 100},
+                                "openai:gpt-4.1")
+    original, last = run_to_the_end(engine, "write the parts of my data set")
+    assert last.kind == "finished" and last.data["status"] == "done", last.data
+    folds = [(e["key"], e["turns_folded"], e["tokens_after"])
+             for e in compressions(engine.services(original).record)]
+    assert folds
+
+    # the replay's roles play the original's cassette (no tokenizer of their own), in a new
+    # process that has tiktoken's files
+    monkeypatch.setattr(ModelSelector, "_build", play_cassette)
+    tiktoken_files(monkeypatch, available=True)
+    replayer = ReplayEngine(engine.settings)
+    services = replayer.services
+    monkeypatch.setattr(replayer, "services", lambda run_id: replace(
+        services(run_id), checks=passing_checks, package=fake_package))
+    replay_id = replayer.start_replay(original)
+    last = [e for e in replayer.stream(replay_id) if e.kind != "progress"][-1]
+    assert last.kind == "finished" and last.data["status"] == "done", last.data
+    replayed = compressions(replayer.services(replay_id).record)
+    assert [(e["key"], e["turns_folded"], e["tokens_after"]) for e in replayed] == folds
+    assert all(e["counter"] == "tiktoken:o200k_base" for e in replayed)

@@ -148,3 +148,58 @@ def test_with_semantic_memory_off_search_is_full_text_and_lessons_say_so(tmp_pat
     assert found.returncode == 0, found.stderr
     assert "full text only" in found.stderr and "│ full text" in found.stdout
     assert not (Path(env["MULTICODER_DATA_DIR"]) / "semantic").exists()
+
+
+def test_secrets_in_a_run_folder_or_a_persons_lesson_never_reach_memory(tmp_path):
+    from tests.unit.test_lessons import (
+        ENV_SECRET,
+        FILE_SECRET,
+        OPENAI_LIKE,
+        leaked,
+        plant_secrets,
+    )
+
+    run_dir = make_run(tmp_path / "data" / "runs")
+    plant_secrets(run_dir)  # an attached db.env with DB_PASSWORD=..., the app's code, the task
+    env = isolated_env(tmp_path) | {"OPENAI_API_KEY": OPENAI_LIKE, "DB_PASSWORD": ENV_SECRET}
+    assert memory(env, "rebuild").returncode == 0
+    added = memory(env, "lessons", "add", "--text",
+                   f"DB_PASSWORD={FILE_SECRET} is the old one; log in with {ENV_SECRET}")
+    assert added.returncode == 0, added.stderr
+    assert "DB_PASSWORD=[REDACTED] is the old one; log in with [REDACTED]" in added.stdout
+    found = memory(env, "search", "test_login DB_PASSWORD db.env", "--limit", "5")
+    assert found.returncode == 0, found.stderr
+    assert "[REDACTED]" in found.stdout and "lexical-vector" in found.stdout
+    shown = [memory(env, "lessons", "list"), found, added]
+    assert leaked("\n".join(r.stdout + r.stderr for r in shown)) == []
+    data = Path(env["MULTICODER_DATA_DIR"])
+    files = [*(data / "semantic").rglob("*"), data / "lessons.json"]  # Chroma's files too
+    assert (data / "semantic" / "chroma.sqlite3") in files
+    for path in files:  # (the archive copies the run folder's lines, written redacted)
+        if path.is_file():
+            assert leaked(path.read_bytes().decode("utf-8", "replace")) == [], path
+
+
+def test_the_engines_memory_hides_the_keys_it_learns_after_opening(tmp_path, monkeypatch):
+    from graph import Engine, Settings
+
+    monkeypatch.setenv("MULTICODER_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    engine = Engine(Settings(data_dir=tmp_path / "data", sandbox={"backend": "local"},
+                             models={r: ["replay:notes-sqlite"]
+                                     for r in ("planner", "coder", "judge")}))
+    run_id = engine.start("a notes app")
+    recall = engine.services(run_id).memory
+    assert recall is not None
+    keyring_key = "kr9fJ2mQ8zL1xW4vB7nP"
+    engine.redactor.add(keyring_key)  # as a provider's key is, when a run's models are set up
+    run_dir = make_run(tmp_path / "data" / "runs", "20261120-111111-aaaaaa")
+    report = (run_dir / "report.json").read_text(encoding="utf-8")
+    (run_dir / "report.json").write_text(report.replace(
+        "the export test writes its file now", f"the export uses the key {keyring_key}"),
+        encoding="utf-8")
+    assert recall.learn_from_run(run_dir) > 5
+    stored = "\n".join(item.text for collection in ("lessons", "errors")
+                       for item in recall.semantic.get(collection))
+    assert "the export uses the key [REDACTED]" in stored and keyring_key not in stored
+    recall.semantic.close()

@@ -348,7 +348,7 @@ def test_an_archive_of_an_older_version_is_migrated_and_keeps_its_lines(data: Pa
 
     archive = Archive(path, data / "runs")
     with sqlite3.connect(path) as check:
-        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert [(h.run_id, h.line) for h in archive.search("заметка")] == [("old", 1)]
     assert archive.entries("old")[0].raw == '{"text": "давняя заметка"}'.encode()
 
@@ -397,6 +397,44 @@ def test_rows_missing_behind_the_offsets_are_found_and_rebuilt(
     notice = check.notice()
     assert notice is not None and f"kept aside at {check.moved_to}" in notice
     assert "rebuilt from the run folders" in notice
+
+
+def test_runs_whose_folders_are_gone_are_salvaged_or_named_when_rebuilt(
+        data: Path, redactor: Redactor) -> None:
+    archive, _ = Archive.open_checked(data / "archive.sqlite", data / "runs")
+    for run_id in ("gone-1", "gone-2", "gone-3", "gone-4", "gapped", "whole", "kept"):
+        record = RunRecord.create(data / "runs", run_id, redactor, archive=archive)
+        record.write_json("run.json", {"task": f"task of {run_id}"})
+        for n in range(3):
+            record.event("step", n=n, note=f"шаг {n} of {run_id}")
+        record.close()
+        if run_id != "kept":  # removed by retention: the archive is the only copy
+            shutil.rmtree(record.run_dir)
+    whole, gapped = archive.entries("whole"), archive.entries("gapped")
+    archive.close()
+    with sqlite3.connect(data / "archive.sqlite") as connection:  # rows lost, pages sound
+        connection.execute("DELETE FROM entries WHERE run_id LIKE 'gone-%'")
+        connection.execute("DELETE FROM runs WHERE run_id LIKE 'gone-%'")
+        connection.execute("DELETE FROM entries WHERE run_id = 'gapped' AND line = 2"
+                           " AND source = 'event'")
+
+    reopened, check = Archive.open_checked(data / "archive.sqlite", data / "runs")
+
+    assert check.rebuilt and check.salvaged == ("whole",)
+    assert check.salvaged_in_part == ("gapped",) and check.lost_lines == 1
+    assert check.lost_runs == ("gone-1", "gone-2", "gone-3", "gone-4")
+    assert reopened.entries("whole") == whole
+    assert reopened.entries("gapped") == [e for e in gapped
+                                          if (e.source, e.line) != ("event", 2)]
+    assert reopened.run_ids() == ["gapped", "kept", "whole"]
+    assert len(reopened.search("шаг whole", types=["step"])) == 3  # searchable again
+    notice = check.notice() or ""
+    assert ("runs whose folders are gone, from the damaged file: 1 salvaged in full, 1 salvaged"
+            " in part (1 unreadable lines left out: gapped), 4 not readable at all: gone-1,"
+            " gone-2, gone-3 and 1 more") in notice, notice
+    again, second = Archive.open_checked(data / "archive.sqlite", data / "runs")
+    assert second.ok and not second.rebuilt  # a known gap is not damage
+    assert again.entries("gapped") == reopened.entries("gapped")
 
 
 # -- write-through never holds a run up ------------------------------------------------------
@@ -480,3 +518,25 @@ def test_an_archive_that_cannot_be_opened_is_left_alone_and_runs_go_on_without_i
     run_id = engine.start("a notes manager")
     assert [e["type"] for e in engine.services(run_id).record.iter_events()][:1] == ["run_created"]
     assert (data / "archive.sqlite").is_dir() and list(data.glob("archive.sqlite.damaged-*")) == []
+
+
+def test_a_word_in_more_lines_than_are_ranked_finds_the_newest_and_filters_reach_older(
+        archive: Archive, data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import memory.archive as archive_module
+
+    monkeypatch.setattr(archive_module, "RANKED_AT_MOST", 3)
+    old, new = data / "runs" / "run-old", data / "runs" / "run-new"
+    # the old run's lines say "converter" three times: they would rank first if all were ranked
+    write_lines(old / "events.jsonl", [event_line(n, "message", text="converter converter"
+                                                  " converter") for n in range(1, 6)])
+    write_lines(new / "events.jsonl", [event_line(n, "message", text=f"converter step {n}")
+                                       for n in range(1, 6)])
+    archive.sync_run(old)
+    archive.sync_run(new)
+
+    hits = archive.search("converter", limit=10)
+    assert [(h.run_id, h.line) for h in hits] and {h.run_id for h in hits} == {"run-new"}
+    assert sorted(h.line for h in hits) == [3, 4, 5]  # the newest three matches
+    older = archive.search("converter", limit=10, run_id="run-old")
+    assert sorted(h.line for h in older) == [1, 2, 3, 4, 5]
+    assert all("«converter»" in h.snippet for h in older)

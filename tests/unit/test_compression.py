@@ -1,5 +1,8 @@
 """Context compression: prompts stay within the budget, whole turns are folded into a summary."""
 
+import gc
+import tracemalloc
+
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
@@ -155,3 +158,33 @@ def test_a_huge_file_written_by_the_model_is_cut_in_the_prompt_not_in_the_worksp
 def test_a_budget_that_cannot_hold_the_tools_is_refused_with_the_setting_to_raise():
     with pytest.raises(ContextTooSmall, match=r"limits\.context_tokens"):
         ContextCompressor(COUNTER, 2_000, Summariser(), tools=TOOLS)
+
+
+def test_a_long_round_does_not_keep_every_prompt_it_made():
+    # each prompt of a compressed conversation makes new messages (the summary message, cut
+    # copies); a round of hundreds of turns must not keep them all in memory
+    compressor = ContextCompressor(COUNTER, CONTEXT, Summariser(), tools=TOOLS)
+    messages = opening()
+    for i in range(40):
+        compressor.prepare(messages, f"coder/0/{i}")
+        messages += turn(i)
+    huge = "row,1,2,3\n" * 20_000  # one result cut in every prompt
+    messages += [AIMessage(content="", tool_calls=[call("r", "read_file", path="data.csv")]),
+                 ToolMessage(content=huge, tool_call_id="r")]
+
+    def used():
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+    tracemalloc.start()
+    try:
+        for _ in range(10):
+            compressor.prepare(messages, "coder/0/40")
+        settled = used()
+        for _ in range(200):
+            view = compressor.prepare(messages, "coder/0/40")
+        grown = used() - settled
+    finally:
+        tracemalloc.stop()
+    assert "characters cut here" in view[-1].text  # these prompts were compressed and cut
+    assert grown < 50_000, f"{grown:,} bytes kept after 200 prompts of the same conversation"

@@ -9,11 +9,12 @@ learnt in tests/integration/test_memory_cli.py.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from memory.lessons import LessonBook, LessonNotFound, derive_run
+from memory.lessons import MAX_WORDS_CHARS, LessonBook, LessonNotFound, derive_run
 from memory.recall import Recall
 from memory.records import RunRecord
 from memory.redaction import Redactor
@@ -116,6 +117,146 @@ def make_run(runs_root: Path, run_id: str = RUN, *, decisions: bool = True) -> P
 
 def by_id(items):
     return {item.item_id: item for item in items}
+
+
+# -- secrets a run folder may hold ---------------------------------------------------------
+
+#: OPENAI_API_KEY in the environment (key-shaped too).
+OPENAI_LIKE = "sk-proj-Q7vLx2RmT9wKp4ZbN8cYh3Jd6Fs1Ge5U"
+#: DB_PASSWORD in the environment; written in the app's code as a plain comment.
+ENV_SECRET = "Hx7q2Lm93vBpw0Zr"
+#: Only in an attached .env file, as ``DB_PASSWORD=...`` (the environment does not know it).
+FILE_SECRET = "Tr0ub4dor-and-3x"
+SECRETS = (OPENAI_LIKE, ENV_SECRET, FILE_SECRET)
+
+
+def plant_secrets(run_dir: Path, *, extra: str = "") -> None:
+    """Put secrets everywhere :func:`derive_run` reads in a :func:`make_run` folder.
+
+    An attachment (``inputs/db.env``: ``DB_PASSWORD=...``, ``OPENAI_API_KEY=...``) and the
+    app's code change in repair round 1, so both show in the fix's diff; the task, a person's
+    words and a failure message hold them too, the last just where the message is cut short.
+    ``extra`` (a secret only the caller's redactor knows) goes into the coder's note.
+    """
+    env_file = "DB_HOST={}\nDB_PASSWORD=" + FILE_SECRET + "\nOPENAI_API_KEY=" + OPENAI_LIKE + "\n"
+    for folder in ("snapshots/round-0", "snapshots/round-1", "snapshots/round-2", "workspace"):
+        target = run_dir / folder / "inputs" / "db.env"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(env_file.format("old" if folder[-1] in "01" else "localhost"), "utf-8")
+    for folder in ("snapshots/round-2", "workspace"):
+        (run_dir / folder / "notes" / "db.py").write_text(
+            FIXED + f"# the database login: notes / {ENV_SECRET}\n", encoding="utf-8")
+    prefix = "tests.test_db.test_login failed: AssertionError: "
+    message = prefix + "x" * (590 - len(prefix) - len(" password ")) + f" password {ENV_SECRET}"
+    assert message.index(ENV_SECRET) == 590  # the message is cut at 600 characters: inside it
+    leaky = Finding(check="pytest", file="tests/test_db.py", line=30, message=message)
+    (run_dir / "checks-round-0.json").write_text(json.dumps(
+        checks(0, [CYRILLIC, GREEK, STUBBORN, STYLE, leaky])), encoding="utf-8")
+    long_words = "y" * (MAX_WORDS_CHARS - 5) + ENV_SECRET  # a person's words, cut too
+    with (run_dir / "events.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"type": "decision", "key": "ask_human/2/0",
+                                 "interrupt": "ask_human", "decision": {
+                                     "action": "stop", "feedback": long_words}}) + "\n")
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    report["task"] = f"{NEW_TASK}; ключ OpenAI: {OPENAI_LIKE}"
+    report["coder_notes"][1] = f"round 1: {CODER_NOTE} The login is notes / {ENV_SECRET}. {extra}"
+    (run_dir / "report.json").write_text(json.dumps(report), encoding="utf-8")
+
+
+def leaked(text: str, secrets: tuple[str, ...] = SECRETS) -> list[str]:
+    """The secrets of which any 8 characters in a row appear in ``text``."""
+    return [secret for secret in secrets
+            if any(secret[i:i + 8] in text for i in range(len(secret) - 7))]
+
+
+def test_secrets_are_redacted_from_what_a_run_teaches_before_it_is_cut_short(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_LIKE)
+    monkeypatch.setenv("DB_PASSWORD", ENV_SECRET)
+    run_dir = make_run(tmp_path / "runs")
+    plant_secrets(run_dir)
+    items = derive_run(run_dir)
+    every = "\n".join(f"{i.text}\n{json.dumps(dict(i.metadata), ensure_ascii=False)}"
+                      for i in items)
+    assert leaked(every) == []
+    fix = next(i for i in items if i.collection == "errors" and "test_login" in i.text)
+    assert "DB_HOST=localhost" in fix.text and "DB_PASSWORD=[REDACTED]" in fix.text
+    assert "# the database login: notes / [REDACTED]" in fix.text  # the code's diff is kept
+    assert "password [REDACTED]" in fix.text  # redacted before the message was cut
+    stopped = next(i for i in items if i.metadata.get("kind") == "stopped_repairs")
+    assert "yyyy" in stopped.text
+    assert "ключ OpenAI: [REDACTED]" in by_id(items)[f"task-{RUN}"].text
+    monkeypatch.delenv("DB_PASSWORD")  # what the environment does not know stays visible
+    assert ENV_SECRET in "\n".join(i.text for i in derive_run(run_dir))
+
+
+# -- forks -----------------------------------------------------------------------------------
+
+FORK = "20261121-120000-f0f0f0"
+FORK_HINT = "Экспорт пиши в один файл notes.md, без папок"
+FORK_NOTE = "The export writes one notes.md file now."
+
+
+def make_fork(runs_root: Path, original: Path, *, forked: bool = True) -> Path:
+    """A fork of ``original`` from its question to a person after round 1, as graph.replay does.
+
+    It starts with the original's snapshots of rounds 0-2 and check reports of rounds 0-1 (and
+    a copy of a decision the original's person gave, before ``run_forked``); then the person
+    gives a hint, and the fork's own coder round 2 fixes round 1's failing export test. With
+    ``forked=False``, run.json does not say it is a fork.
+    """
+    record = RunRecord.create(runs_root, FORK, Redactor([]))
+    try:
+        for number in range(3):
+            shutil.copytree(original / "snapshots" / f"round-{number}",
+                            record.run_dir / "snapshots" / f"round-{number}")
+        for number in range(2):
+            shutil.copy2(original / f"checks-round-{number}.json", record.run_dir)
+        shutil.copytree(original / "snapshots" / "round-2", record.workspace, dirs_exist_ok=True)
+        (record.workspace / "notes" / "cli.py").write_text("print('export to notes.md')\n",
+                                                           encoding="utf-8")
+        origin = {"run_id": original.name, "checkpoint_id": "1f0c2a9e", "node": "paranoid_tester"}
+        config = {"task": NEW_TASK, "models": {}, "attachments": [], "sandbox": "local",
+                  "created_at": "2026-11-21T12:00:00+00:00", "limits": {}}
+        record.write_json("run.json", config | ({"forked_from": origin} if forked else {}))
+        record.event("run_created", task=NEW_TASK)
+        record.event("decision", key="approve_plan/0/0", interrupt="approve_plan",
+                     decision={"action": "reject", "feedback": PLAN_FEEDBACK})
+        record.event("run_forked", forked_from=origin, next=["ask_human"], changed=[])
+        record.event("decision", key="ask_human/1/0", interrupt="ask_human",
+                     decision={"action": "continue", "feedback": FORK_HINT})
+        record.event("coder_round", round=2)
+        record.event("tester_started", round=2)
+        record.write_json("checks-round-2.json", checks(2, []))
+        record.write_json("report.json", {
+            "run_id": FORK, "status": "done", "task": NEW_TASK, "error": None, "rounds": 2,
+            "coder_notes": ["round 0: built notes/", f"round 1: {CODER_NOTE}",
+                            f"round 2: {FORK_NOTE}"]})
+    finally:
+        record.close()
+    return record.run_dir
+
+
+def test_a_fork_learns_only_what_happened_in_it_not_its_originals_fixes_again(tmp_path):
+    runs = tmp_path / "runs"
+    original = make_run(runs)
+    items = derive_run(make_fork(runs, original))
+    errors = [i for i in items if i.collection == "errors"]
+    assert [e.metadata["round"] for e in errors] == [1]  # fixed by the fork's own round 2
+    assert "test_export" in errors[0].text and FORK_NOTE in errors[0].text
+    assert "+print('export to notes.md')" in errors[0].text  # the fork's own change
+    lessons = {i.metadata["kind"]: i for i in items if i.collection == "lessons"}
+    assert sorted(lessons) == ["fixed_error", "hint"]
+    assert FORK_HINT in lessons["hint"].text and FORK_NOTE in lessons["fixed_error"].text
+    learned = "\n".join(i.text for i in items if i.collection in ("errors", "lessons"))
+    assert "test_search_cyrillic" not in learned and CODER_NOTE not in learned
+    assert PLAN_FEEDBACK not in learned  # the original's person said it, before the fork
+
+    # the same folder, not marked as a fork, would teach the original's round 0 again
+    shutil.rmtree(runs / FORK)
+    unmarked = derive_run(make_fork(runs, original, forked=False))
+    assert sorted({i.metadata["round"] for i in unmarked if i.collection == "errors"}) == [0, 1]
+    assert PLAN_FEEDBACK in "\n".join(i.text for i in unmarked)
 
 
 def test_a_fixed_error_keeps_the_finding_the_coders_note_and_the_diff(tmp_path):

@@ -11,10 +11,12 @@ from dataclasses import replace
 import pytest
 from langgraph.runtime import Runtime
 
-from agents.context import Context
+from agents.cassette import request_fingerprint
+from agents.context import Context, Limits, RunCancelled
 from agents.structured import prompt, recalled_section
 from memory.recall import Recall, RecalledItem
 from tests.unit.test_graph import (
+    FIXED,
     OPEN_RECORDS,
     ScriptedChecks,
     drive,
@@ -148,7 +150,10 @@ def test_without_memory_the_prompts_are_what_they_always_were(tmp_path):
         'The request:\n<request untrusted="true">\na hello program\n</request>\n\n')
     assert prompts["planner/0"][-1].endswith("\n")
     assert not any("Recalled" in text for texts in prompts.values() for text in texts)
-    assert not (record.run_dir / "recall").exists()
+    # the empty sections are kept, so a resume with memory available sends these prompts again
+    kept = {p.name: json.loads(p.read_text()) for p in (record.run_dir / "recall").iterdir()}
+    assert set(kept) == {"spec_expander-0.json", "planner-0.json", "coder-1.json"}
+    assert all(k["section"] == "" and k["skipped"] == "no memory" for k in kept.values())
     assert "## Memory" not in (record.run_dir / "report.md").read_text()
 
 
@@ -196,3 +201,54 @@ def test_a_node_run_again_sends_the_same_recalled_section_though_memory_learnt_m
     stored = json.loads((record.run_dir / "recall" / "spec_expander-0.json").read_text())
     assert stored["items"][0]["source"] == LESSON.source and stored["section"] == first
     assert TASK.text in section("an edited task")  # a different question is asked afresh
+
+
+def repair_round_resumed(tmp_path, memory_before, memory_after, limits_after=None):
+    """A run cancelled in its repair round, resumed with other memory; the coder/1/0 prompts.
+
+    Returns the prompt of the repair round's first call as first sent and as sent again on
+    resume (the round re-runs from its start).
+    """
+    graph, services, record = make(tmp_path, happy_cassette(), ScriptedChecks())
+    services.memory = memory_before
+    sent = []
+    invoke = services.models.invoke
+
+    def recording(role, messages, *, key, tools=None):
+        if key == "coder/1/0":
+            sent.append((request_fingerprint(messages), [m.text for m in messages]))
+        return invoke(role, messages, key=key, tools=tools)
+
+    services.models.invoke = recording
+    fixed = record.workspace / "hello" / "main.py"
+    services.cancelled = lambda: fixed.exists() and fixed.read_text() == FIXED  # mid-repair
+    with pytest.raises(RunCancelled):
+        drive(graph, services, APPROVE)
+    config = {"configurable": {"thread_id": "run-1"}}
+    assert graph.get_state(config).next == ("coder",) and len(sent) == 1
+    services.cancelled = lambda: False
+    services.memory = memory_after  # the store broke, was turned off, or came back
+    if limits_after is not None:
+        services.limits = limits_after
+    for _ in graph.stream(None, config, context=Context(run_id="run-1", services=services)):
+        pass
+    assert graph.get_state(config).values["status"] == "done"
+    assert len(sent) == 2
+    return sent[0], sent[1]
+
+
+@pytest.mark.parametrize("off", ["memory gone", "recall off"])
+def test_a_resume_without_the_memory_the_run_had_sends_the_same_prompt(tmp_path, off):
+    later = FakeMemory([FIX, LESSON]) if off == "recall off" else None
+    limits = Limits(max_repair_rounds=3, recall_tokens=0) if off == "recall off" else None
+    first, again = repair_round_resumed(tmp_path, FakeMemory([FIX]), later, limits)
+    assert FIX.source in first[1][-1]  # the repair request carried the recalled fix
+    assert again == first  # byte for byte: its recorded answer stays valid
+
+
+def test_a_resume_with_memory_the_run_did_not_have_sends_the_same_prompt(tmp_path):
+    memory = FakeMemory([FIX, LESSON])
+    first, again = repair_round_resumed(tmp_path, None, memory)
+    assert not any("Recalled" in text for text in first[1])
+    assert again == first
+    assert memory.calls == []  # what was (not) recalled is kept: memory is not asked again

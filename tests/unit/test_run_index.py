@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from memory.archive import Archive
 from memory.records import RunExistsError, RunNotFound, RunRecord
 from memory.redaction import Redactor
 from memory.retention import apply_retention
@@ -150,6 +151,11 @@ def test_two_processes_update_concurrently(tmp_path: Path) -> None:
 
 # -- retention --------------------------------------------------------------------------------
 
+@pytest.fixture
+def archive(tmp_path: Path) -> Archive:
+    return Archive(tmp_path / "archive.sqlite", tmp_path / "runs")
+
+
 def _make_run(index: RunIndex, runs: Path, clock: FakeClock, run_id: str, status: str,
               age_days: float) -> None:
     clock.now = T0 - timedelta(days=age_days)
@@ -163,7 +169,7 @@ def _make_run(index: RunIndex, runs: Path, clock: FakeClock, run_id: str, status
 
 
 def test_retention_removes_only_old_finished_runs(tmp_path: Path, index: RunIndex,
-                                                  clock: FakeClock) -> None:
+                                                  clock: FakeClock, archive: Archive) -> None:
     runs = tmp_path / "runs"
     plan = [  # oldest first
         ("old-done", "done", 100), ("old-failed", "failed", 95), ("old-cancelled", "cancelled", 94),
@@ -175,7 +181,7 @@ def test_retention_removes_only_old_finished_runs(tmp_path: Path, index: RunInde
         _make_run(index, runs, clock, run_id, status, age)
     (runs / "stray-folder").mkdir()  # not in the index: left alone
 
-    deleted = apply_retention(index, runs, keep_days=30, keep_last=2, now=T0)
+    deleted = apply_retention(index, runs, archive=archive, keep_days=30, keep_last=2, now=T0)
 
     assert deleted == ["old-rejected", "old-cancelled", "old-failed", "old-done"]
     remaining = {r.run_id for r in index.list(limit=None)}
@@ -185,39 +191,40 @@ def test_retention_removes_only_old_finished_runs(tmp_path: Path, index: RunInde
 
 
 def test_retention_keep_last_protects_newest(tmp_path: Path, index: RunIndex,
-                                            clock: FakeClock) -> None:
+                                            clock: FakeClock, archive: Archive) -> None:
     runs = tmp_path / "runs"
     for n in range(6):
         _make_run(index, runs, clock, f"run-{n}", "done", age_days=100 - n)
-    deleted = apply_retention(index, runs, keep_days=30, keep_last=4, now=T0)
+    deleted = apply_retention(index, runs, archive=archive, keep_days=30, keep_last=4, now=T0)
     assert deleted == ["run-1", "run-0"]
     assert [r.run_id for r in index.list()] == ["run-5", "run-4", "run-3", "run-2"]
-    assert apply_retention(index, runs, keep_days=30, keep_last=4, now=T0) == []
-    assert apply_retention(index, runs, keep_days=None, keep_last=0, now=T0) == []
+    assert apply_retention(index, runs, archive=archive, keep_days=30, keep_last=4, now=T0) == []
+    assert apply_retention(index, runs, archive=archive, keep_days=None, keep_last=0, now=T0) == []
     assert len(index.list()) == 4
-    assert apply_retention(index, runs, keep_days=30, keep_last=None, now=T0) == [
+    assert apply_retention(index, runs, archive=archive, keep_days=30, keep_last=None, now=T0) == [
         "run-5", "run-4", "run-3", "run-2"]
     assert list(runs.iterdir()) == []
 
 
 def test_retention_counts_age_from_the_last_change(tmp_path: Path, index: RunIndex,
-                                                   clock: FakeClock) -> None:
+                                                   clock: FakeClock, archive: Archive) -> None:
     runs = tmp_path / "runs"
     _make_run(index, runs, clock, "resumed-lately", "running", age_days=100)
     clock.now = T0 - timedelta(days=2)
     index.update("resumed-lately", status="done")
-    assert apply_retention(index, runs, keep_days=30, keep_last=0, now=T0) == []
+    assert apply_retention(index, runs, archive=archive, keep_days=30, keep_last=0, now=T0) == []
 
 
 def test_retention_row_without_folder_and_bad_arguments(tmp_path: Path, index: RunIndex,
-                                                        clock: FakeClock) -> None:
+                                                        clock: FakeClock, archive: Archive) -> None:
     runs = tmp_path / "runs"
     runs.mkdir()
     clock.now = T0 - timedelta(days=50)
     index.add("no-folder", "task", str(runs / "no-folder"))
     index.update("no-folder", status="failed")
-    assert apply_retention(index, runs, keep_days=30, keep_last=0, now=T0) == ["no-folder"]
+    assert apply_retention(index, runs, archive=archive, keep_days=30, keep_last=0,
+                           now=T0) == ["no-folder"]
     with pytest.raises(ValueError):
-        apply_retention(index, runs, keep_days=-1, keep_last=0)
+        apply_retention(index, runs, archive=archive, keep_days=-1, keep_last=0)
     with pytest.raises(ValueError):
-        apply_retention(index, runs, keep_days=1, keep_last=-1)
+        apply_retention(index, runs, archive=archive, keep_days=1, keep_last=-1)

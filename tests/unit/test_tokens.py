@@ -1,5 +1,7 @@
-"""Token counts: the provider's tokenizer when it can be had at once, else a safe estimate."""
+"""Token counts: the provider's tokenizer when it can be had at once, else a safe estimate;
+each role keeps the counter its run started with."""
 
+import json
 import threading
 import time
 
@@ -9,7 +11,17 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 
 from agents import tokens
 from agents.config import ModelRef, ProviderConfig
-from agents.tokens import ESTIMATE, counter_for
+from agents.models import ModelSelector
+from agents.tokens import (
+    ESTIMATE,
+    PINNED_FILE,
+    counter_for,
+    counter_named,
+    pinned_counters,
+    run_counter,
+)
+from memory.records import RunRecord
+from memory.redaction import Redactor
 
 OPENAI = ProviderConfig(kind="openai", base_url="https://api.openai.com/v1")
 GPT = ModelRef.parse("openai:gpt-4.1")
@@ -113,3 +125,77 @@ def test_the_estimate_does_not_undercount_russian_text():
     # tokenizers take at most about 4 letters of Cyrillic per token; the estimate must not
     # promise more room than the model has
     assert counter.count_text(text) >= len(text) / 2
+
+
+class OneTokenPerWord:
+    """Stands in for tiktoken's o200k_base (its BPE files are not here offline)."""
+
+    def encode_ordinary(self, text):
+        return text.split()
+
+
+def selector(ref):
+    """A role -> model selector whose coder and planner use ``ref``."""
+    providers = {"openai": OPENAI,
+                 "replay": ProviderConfig(kind="replay", needs_key=False)}
+    return ModelSelector(roles={r: [ModelRef.parse(ref)] for r in ("coder", "planner")},
+                         providers=providers, key_lookup=lambda *_: None)
+
+
+@pytest.fixture
+def record(tmp_path):
+    with RunRecord.create(tmp_path / "runs", "run-1", Redactor()) as record:
+        yield record
+
+
+def test_a_roles_first_counter_is_pinned_in_the_run_folder(monkeypatch, record):
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: OneTokenPerWord())
+    chosen = run_counter(record, selector("openai:gpt-4.1"), "coder")
+    assert chosen.new and not chosen.differs and chosen.counter.name == "tiktoken:o200k_base"
+    assert json.loads((record.run_dir / PINNED_FILE).read_text()) == {
+        "coder": "tiktoken:o200k_base"}
+    run_counter(record, selector("replay:csv2xlsx-gui"), "planner")  # another role, another pin
+    assert pinned_counters(record.run_dir) == {"coder": "tiktoken:o200k_base",
+                                               "planner": ESTIMATE}
+
+
+def test_a_later_session_counts_with_the_pinned_tiktoken_counter_whatever_its_models(
+        monkeypatch, record):
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: OneTokenPerWord())
+    run_counter(record, selector("openai:gpt-4.1"), "coder")
+    # a replay (or a fork) of the run: its roles play the cassette, which has no tokenizer
+    again = run_counter(record, selector("replay:csv2xlsx-gui"), "coder")
+    assert not again.new and not again.differs and not again.counter.estimated
+    assert again.counter.name == "tiktoken:o200k_base"
+    assert again.counter.count_text("one two three") == 3
+    assert counter_for(ModelRef.parse("replay:csv2xlsx-gui"), None).estimated  # unpinned
+
+
+def test_a_pinned_estimate_stays_when_a_tokenizer_becomes_available(monkeypatch, record):
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: (_ for _ in ()).throw(
+        ConnectionError("offline")))
+    first = run_counter(record, selector("openai:gpt-4.1"), "coder")
+    assert first.counter.name == ESTIMATE
+    monkeypatch.setattr(tokens, "_ENCODINGS", {})  # a new process, with tiktoken's files now
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: OneTokenPerWord())
+    assert counter_for(GPT, OPENAI).name == "tiktoken:o200k_base"
+    again = run_counter(record, selector("openai:gpt-4.1"), "coder")
+    assert again.counter.name == ESTIMATE and not again.differs
+
+
+def test_a_pinned_tokenizer_that_cannot_load_here_falls_back_to_the_estimate_and_says_so(
+        monkeypatch, record):
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: OneTokenPerWord())
+    run_counter(record, selector("openai:gpt-4.1"), "coder")
+    monkeypatch.setattr(tokens, "_ENCODINGS", {})  # a new process, offline
+    monkeypatch.setattr(tiktoken, "get_encoding", lambda name: (_ for _ in ()).throw(
+        ConnectionError("Failed to resolve 'openaipublic.blob.core.windows.net'")))
+    again = run_counter(record, selector("openai:gpt-4.1"), "coder", timeout_s=0.5)
+    assert again.counter.estimated and again.differs and again.pinned == "tiktoken:o200k_base"
+    assert pinned_counters(record.run_dir) == {"coder": "tiktoken:o200k_base"}  # kept as it was
+
+
+@pytest.mark.parametrize("name", ["tiktoken:no_such_encoding", "sentencepiece:llama", "tiktoken:"])
+def test_counters_are_found_by_name_or_not_at_all(name):
+    assert counter_named(ESTIMATE).estimated
+    assert counter_named(name, timeout_s=0.5) is None

@@ -206,6 +206,8 @@ def show_progress(data: dict[str, Any]) -> None:
                   f" tokens{approx}")
     elif kind == "learned":
         out.print(f"  memory: learned {data.get('count', 0)} item(s) from this run")
+    elif kind == "token_counter_differs":
+        out.print(f"  [yellow]token counts differ[/]: {escape(str(data.get('message', '')))}")
     elif kind in ("recall_failed", "learn_failed"):
         out.print(f"  [yellow]{kind.replace('_', ' ')}[/]: {escape(str(data.get('error', '')))}"
                   " [dim](the run goes on without it)[/]")

@@ -15,7 +15,7 @@ import typer
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from memory.lessons import Lesson
+    from graph.memory import Lesson
 
 memory_app = typer.Typer(
     help="Memory of past runs: search it, list and edit lessons, rebuild it, see its state.",
@@ -286,7 +286,7 @@ def lessons_add(
 def _found(action: Callable[[str], Lesson], lesson_id: str) -> Lesson:
     """``action(lesson_id)``, with an unknown id as bad input (one line, exit 2)."""
     from graph import InputError
-    from memory.lessons import LessonNotFound
+    from graph.memory import LessonNotFound
 
     try:
         return action(lesson_id)

@@ -21,7 +21,10 @@ EXIT_REPRODUCED, EXIT_NOT_REPRODUCED = 0, 1
 
 SET_HELP = ("Change a state field before continuing: FIELD=VALUE, VALUE as JSON or text, or"
             " @FILE to read it (JSON for plan and spec); repeatable. Fields: task, plan, spec,"
-            " plan_feedback, hint, rounds_allowed … (see agents/state.py)")
+            " plan_feedback, hint, rounds_allowed … (see agents/state.py). A changed task is"
+            " judged by the safety gate again and confirmed again; what the graph decided"
+            " (safety, start, status, error, task_revision, checks_passed, artifact) cannot"
+            " be set")
 
 
 def _node(name: str | None) -> str:
@@ -86,9 +89,11 @@ def runs_fork(
 
     The new run starts with the checkpoint's state (with the --set changes), the workspace
     the checkpoint saw and the original's settings (models, sandbox, budgets), and runs like
-    `build`. Example: multicoder runs fork RUN_ID --from 1f0a3c --set plan=@plan.json
+    `build`. A changed task goes through the safety gate and the start confirmation again
+    first, from any checkpoint. Example:
+    multicoder runs fork RUN_ID --from 1f0a3c --set plan=@plan.json
     """
-    from graph.replay import find_checkpoint, fork, parse_changes
+    from graph.replay import find_checkpoint, fork, parse_changes, run_history
     from ui.cli import app as cli
 
     engine = cli.load_engine()
@@ -97,8 +102,11 @@ def runs_fork(
     new_id = fork(engine, run_id, origin.checkpoint_id, changes)
     cli.out.print(f"run [bold]{new_id}[/] — {escape(engine.get_run(new_id).run_dir)}")
     changed = f"; changed: {', '.join(sorted(changes))}" if changes else ""
+    first = run_history(engine, new_id)[-1].next
     cli.out.print(f"forked from {run_id} at checkpoint {origin.short_id} (after"
-                  f" {_node(origin.written_by)}; next: {', '.join(origin.next)}{changed})")
+                  f" {_node(origin.written_by)}; next: {', '.join(first)}{changed})")
+    if first != origin.next:
+        cli.out.print("the task changed: the safety gate judges it first, then you confirm it")
     cli._show_sandbox(engine, new_id)
     cli._verbose(engine, new_id, verbose)
     raise typer.Exit(cli.drive(engine, new_id, auto_approve=auto_approve, out_dir=out_dir))
@@ -128,6 +136,8 @@ def runs_replay(
 
     A new run: every model answer comes from the original's cassette.jsonl (by call key),
     the person's decisions from its recorded ones, with the same task, inputs and sandbox.
+    Offline: the replay has no web access (its web actions fail without a request), and
+    the original's approvals of web fetches and downloads are never given again.
     Then the source tree, the check report and the executable are compared with the
     original's (also written to replay.json). Exit 0: reproduced (the executable byte for
     byte, or where the build is not byte-reproducible, the source tree and check report);
@@ -140,8 +150,13 @@ def runs_replay(
     cli.out.print(f"run [bold]{replay_id}[/] — {escape(engine.get_run(replay_id).run_dir)}")
     answers = ", ".join(f"{d.interrupt}: {d.decision.get('action')}"
                         for d in engine.recorded_for(replay_id))
-    cli.out.print(f"replaying {run_id} from its cassette (offline); recorded decisions given"
-                  f" again: {escape(answers) or 'none'}")
+    cli.out.print(f"replaying {run_id} from its cassette (offline, no web access); recorded"
+                  f" decisions given again: {escape(answers) or 'none'}")
+    web = engine.web_actions_of(run_id)
+    if web:
+        cli.out.print(f"[yellow]the original ran {web} web action(s) (search, fetch, download):"
+                      " the replay makes no web request and reuses no approval of one, so"
+                      " what they fetched will be missing[/]")
     cli._show_sandbox(engine, replay_id)
     cli._verbose(engine, replay_id, verbose)
     code = cli.drive(engine, replay_id, auto_approve=auto_approve, out_dir=None)

@@ -15,7 +15,7 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from memory.reports import StatsReport
+    from graph.reports import StatsReport
 
 WHEN_HELP = ("ISO date or time in UTC (2026-11-22, 2026-11-22T14:30) or a span back from now"
              " (30m, 2h, 3d, 1w)")
@@ -61,8 +61,7 @@ def report(
     """
     from rich.markup import escape
 
-    from graph.reports import make_filter, write_run_report
-    from memory.reports import ReportRenderError
+    from graph.reports import ReportRenderError, make_filter, write_run_report
     from ui.cli.app import EXIT_ERROR, fail, load_settings
     from ui.cli.app import out as console
 
@@ -100,8 +99,13 @@ def stats(
     """
     from rich.markup import escape
 
-    from graph.reports import check_format, gather_stats, parse_period, write_stats_report
-    from memory.reports import STATS_FORMATS
+    from graph.reports import (
+        STATS_FORMATS,
+        check_format,
+        gather_stats,
+        parse_period,
+        write_stats_report,
+    )
     from ui.cli.app import load_settings
     from ui.cli.app import out as console
 
