@@ -55,7 +55,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -66,6 +66,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from memory.records import EVENTS_JSONL, PROGRAM_LOG, RUN_ID_PATTERN
+from memory.schema import Migration, migrate
 
 _log = logging.getLogger(__name__)
 
@@ -97,9 +98,6 @@ UNPARSABLE = "unparsable"
 
 LOG_TYPE = "log"
 """The type of every program.log line."""
-
-Migration = Callable[[sqlite3.Connection], None]
-"""Brings the schema from version ``i`` to ``i + 1``; runs inside the opening transaction."""
 
 
 def _create_tables(connection: sqlite3.Connection) -> None:
@@ -793,23 +791,9 @@ class Archive:
 # -- schema -----------------------------------------------------------------------------------
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
-    connection.execute("BEGIN IMMEDIATE")  # one process migrates, the others then see it
-    try:
-        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise ArchiveSchemaError(
-                f"the archive {path} has schema version {version}, newer than this"
-                f" MultiCoder's ({SCHEMA_VERSION}); upgrade MultiCoder (the file is left as it is)")
-        for step in MIGRATIONS[version:]:
-            step(connection)
-        if version != SCHEMA_VERSION:
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-        connection.execute("COMMIT")
-    except BaseException:
-        # an error may have rolled back already (a full disk): keep that error, not this one
-        with suppress(sqlite3.Error):
-            connection.execute("ROLLBACK")
-        raise
+    migrate(connection, MIGRATIONS, lambda version: ArchiveSchemaError(
+        f"the archive {path} has schema version {version}, newer than this"
+        f" MultiCoder's ({SCHEMA_VERSION}); upgrade MultiCoder (the file is left as it is)"))
 
 
 @contextmanager

@@ -428,7 +428,7 @@ class RunRecord:
         """
         target = self._report_path(name)
         with self._lock:
-            _atomic_write(target, self.redactor(text).encode("utf-8"))
+            atomic_write(target, self.redactor(text).encode("utf-8"))
         return target
 
     def write_json(self, name: str, obj: Any) -> Path:
@@ -449,7 +449,7 @@ class RunRecord:
         text = json.dumps(self.redactor.redact_obj(obj), ensure_ascii=False, indent=2,
                           default=self._redacted_str) + "\n"
         with self._lock:
-            _atomic_write(target, text.encode("utf-8"))
+            atomic_write(target, text.encode("utf-8"))
         return target
 
     # -- life cycle -------------------------------------------------------------------------
@@ -619,8 +619,11 @@ def _render_body(text: str, kind: ChatKind) -> str:
     return _close_open_fence(text.rstrip("\n"))
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``target``, fsync it, then rename it over."""
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``target``, fsync it, then rename it over.
+
+    Readers see the old content or the new, never a part; the folder is created when missing.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed before the rename below
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False)

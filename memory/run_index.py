@@ -20,6 +20,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict
 
 from memory.records import RunExistsError, RunNotFound
+from memory.schema import Migration, migrate
 
 RunStatus = Literal["created", "running", "waiting", "failed", "cancelled", "rejected",
                     "refused", "stopped", "done"]
@@ -40,9 +41,6 @@ UPDATABLE_COLUMNS = frozenset({"task", "status", "run_dir", "outcome", "artifact
 """Columns :meth:`RunIndex.update` may set (``updated_at`` is set by every update)."""
 
 _NOT_NULL_COLUMNS = frozenset({"task", "status", "run_dir"})
-
-Migration = Callable[[sqlite3.Connection], None]
-"""Brings the schema from version ``i`` to ``i + 1``; runs inside the opening transaction."""
 
 
 def _create_runs_table(connection: sqlite3.Connection) -> None:
@@ -125,21 +123,9 @@ class RunIndex:
 
     @staticmethod
     def _migrate(connection: sqlite3.Connection) -> None:
-        connection.execute("BEGIN IMMEDIATE")  # one process migrates, the others then see it
-        try:
-            version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise IndexSchemaError(
-                    f"run index schema {version} is newer than this MultiCoder's "
-                    f"({SCHEMA_VERSION}); upgrade MultiCoder")
-            for step in MIGRATIONS[version:]:
-                step(connection)
-            if version != SCHEMA_VERSION:
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
+        migrate(connection, MIGRATIONS, lambda version: IndexSchemaError(
+            f"run index schema {version} is newer than this MultiCoder's ({SCHEMA_VERSION});"
+            " upgrade MultiCoder"))
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -39,9 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +51,7 @@ from filelock import FileLock, Timeout
 
 from memory.embeddings import Embedder, EmbedderError, LexicalEmbedder
 from memory.recall import COLLECTIONS, Collection, memory_redactor
+from memory.records import atomic_write
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -162,19 +161,7 @@ class _State:
 
     def write(self, path: Path) -> None:
         data = json.dumps({"generation": self.generation, "sets": self.sets}, indent=2)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed before the rename
-            "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False,
-            encoding="utf-8")
-        temporary = Path(handle.name)
-        try:
-            with handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.replace(path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        atomic_write(path, data.encode("utf-8"))
 
 
 def _slug(key: str) -> str:
