@@ -201,14 +201,14 @@ def main() -> None:
     base = args.keep or Path(tempfile.mkdtemp(prefix="mc-memory-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     try:
-        rows = bench_archive(base, args.messages, args.queries, rng)
-        rows += bench_semantic(base, args.semantic_items or args.messages, args.queries, rng)
+        for name, value in bench_archive(base, args.messages, args.queries, rng):
+            print(f"{name:<36}  {value}", flush=True)
+        for name, value in bench_semantic(base, args.semantic_items or args.messages,
+                                          args.queries, rng):
+            print(f"{name:<36}  {value}", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
 
 
 if __name__ == "__main__":
