@@ -47,6 +47,7 @@ __all__ = [
     "RoleModels",
     "SandboxSettings",
     "Settings",
+    "UISettings",
     "WebSettings",
     "config_file",
     "default_providers",
@@ -248,6 +249,16 @@ class MemorySettings(BaseModel):
     semantic: bool = Field(default=True, description="Keep semantic memory (ChromaDB) at all")
 
 
+class UISettings(BaseModel):
+    """``[ui]``: the desktop app's preferences (theme and language switch live)."""
+
+    theme: Literal["system", "light", "dark"] = Field(
+        default="system", description="system follows the OS colour scheme as it changes")
+    language: Literal["auto", "en", "ru"] = Field(
+        default="auto", description="auto: the system language when Russian, else English")
+    sidebar_visible: bool = Field(default=True, description="The chat list is shown")
+
+
 def config_file() -> Path:
     """The settings file: ``$MULTICODER_CONFIG`` or the user config dir's settings.toml."""
     override = os.environ.get("MULTICODER_CONFIG")
@@ -268,6 +279,9 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     memory: MemorySettings = Field(default_factory=MemorySettings)
+    ui: UISettings = Field(default_factory=UISettings)
+    paranoid: bool = Field(default=True, description="Paranoid mode: the tester's warnings"
+                           " also send the work back for rework, not only its errors")
     retention_days: int | None = Field(default=90, ge=1,
                                        description="Finished runs older than this are removed")
     retention_keep_last: int = Field(default=20, ge=0,
