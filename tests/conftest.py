@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Qt tests draw offscreen (no display needed); a screenshot script sets its own platform.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED_KEY = "sk-proj-PLANTEDfakeKEYdoNOTleak0123456789abcdef"
 
@@ -26,6 +29,20 @@ def isolated_env(base: Path) -> dict[str, str]:
         "COLUMNS": "200",
     })
     return env
+
+
+@pytest.fixture
+def isolated_settings(tmp_path, monkeypatch):
+    """In-process twin of :func:`isolated_env`: the same variables set in this process, and
+    the :class:`graph.settings.Settings` they load (data and settings under ``tmp_path``)."""
+    for name in list(os.environ):
+        if name.startswith("MULTICODER_") or name.endswith("_API_KEY"):
+            monkeypatch.delenv(name)
+    for name, value in isolated_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    from graph.settings import Settings
+
+    return Settings()
 
 
 @pytest.fixture
