@@ -167,6 +167,8 @@ class Limits:
             compressed (older turns summarised, the newest kept verbatim).
         recall_tokens: the most tokens of recalled memory (past runs, lessons, fixes) one
             prompt may hold; 0 turns recall off.
+        paranoid: the tester's warnings also fail a check round (rework), not only its
+            errors (the setting ``paranoid``).
 
     """
 
@@ -181,3 +183,4 @@ class Limits:
     gui_stay_up_s: float = 4.0
     context_tokens: int = 100_000
     recall_tokens: int = 1_500
+    paranoid: bool = True

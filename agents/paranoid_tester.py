@@ -30,6 +30,9 @@ def check_context(state: RunState, runtime: Runtime[Context]) -> CheckContext:
 def paranoid_tester(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the checks; write ``checks.json`` (and ``checks-round-N.json``).
 
+    The round passes when every check passed; in paranoid mode (``limits.paranoid``) a
+    warning fails it as well, so the work goes back for rework.
+
     Returns ``{"findings": [...], "checks_passed": bool}``.
     """
     services = services_of(runtime)
@@ -52,12 +55,19 @@ def paranoid_tester(state: RunState, runtime: Runtime[Context]) -> dict[str, Any
     findings = report.findings
     if not report.passed and not any(f.severity == "error" for f in findings):
         findings.append(Finding(check="tester", message="a check did not run to completion"))
-    data = report.model_dump(mode="json") | {"passed": report.passed, "round": round_}
+    # paranoid mode (the default): warnings send the work back too, not only errors
+    blocking = ("error", "warning") if services.limits.paranoid else ("error",)
+    passed = report.passed and not any(f.severity in blocking for f in findings)
+    data = report.model_dump(mode="json") | {"passed": passed, "round": round_,
+                                             "paranoid": services.limits.paranoid}
     services.record.write_json(f"checks-round-{round_}.json", data)
     services.record.write_json("checks.json", data)
+    warned = "" if passed or not report.passed else (
+        "\n- FAIL paranoid mode: warnings count as failures")
     services.record.chat("tester", "\n".join(
         f"- {'PASS' if r.passed else 'SKIP' if r.skipped else 'FAIL'} {r.check}"
-        f" ({len(r.findings)} findings)" for r in report.results), title=f"round {round_}")
-    errors = [f.model_dump() for f in findings if f.severity == "error"] or [
+        f" ({len(r.findings)} findings)" for r in report.results) + warned,
+        title=f"round {round_}")
+    errors = [f.model_dump() for f in findings if f.severity in blocking] or [
         f.model_dump() for f in findings]
-    return {"findings": [] if report.passed else errors, "checks_passed": report.passed}
+    return {"findings": [] if passed else errors, "checks_passed": passed}

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import keyring
 import keyring.errors
 from platformdirs import user_config_path, user_data_path
-from pydantic import BaseModel, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -166,10 +173,12 @@ class LimitSettings(BaseModel):
         " are compressed (older turns summarised, the newest kept verbatim)")
     recall_tokens: int = Field(
         default=1_500, ge=0, description="Most tokens of recalled memory in one prompt; 0: off")
+    # the top-level setting ``paranoid``, handed in by Settings (not a [limits] key)
+    _paranoid: bool = PrivateAttr(default=True)
 
     def to_limits(self) -> Limits:
-        """The runtime form."""
-        return Limits(**self.model_dump())
+        """The runtime form (with the settings' paranoid mode)."""
+        return Limits(**self.model_dump(), paranoid=self._paranoid)
 
 
 class SandboxSettings(BaseModel):
@@ -302,6 +311,13 @@ class Settings(BaseSettings):
                 merged[name] = base | fields
             data = data | {"providers": merged}
         return data
+
+    @model_validator(mode="after")
+    def _hand_paranoid_to_limits(self) -> Settings:
+        """The runs' limits carry paranoid mode to the tester (see LimitSettings.to_limits)."""
+        self.limits = self.limits.model_copy()  # a shared instance stays as it was
+        self.limits._paranoid = self.paranoid
+        return self
 
     @classmethod
     def settings_customise_sources(
