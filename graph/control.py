@@ -63,6 +63,8 @@ __all__ = [
     "add_provider",
     "check_provider",
     "clear_log",
+    "discard_attachment",
+    "export_has_keys",
     "export_settings",
     "import_settings",
     "provider_statuses",
@@ -406,6 +408,19 @@ def export_settings(target: Path, *, include_keys: bool = False,
     return target
 
 
+def export_has_keys(source: Path) -> bool:
+    """Whether a settings export carries encrypted keys (an import should ask for them).
+
+    False when the file is unreadable or not an export: the import then says what is wrong.
+    """
+    try:
+        payload = json.loads(source.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(payload, dict) and payload.get("format") == EXPORT_FORMAT
+            and payload.get("keys") is not None)
+
+
 def import_settings(source: Path, *, passphrase: str | None = None,
                     path: Path | None = None) -> Settings:
     """Replace the settings with an export; the previous file is kept as ``settings.toml.bak``.
@@ -510,6 +525,19 @@ def stage_attachment(source: Path, staging_dir: Path,
         target.unlink(missing_ok=True)
         raise
     return target
+
+
+def discard_attachment(staged: Path, staging_dir: Path) -> None:
+    """Remove a staged attachment the person took back (a no-op when it is gone).
+
+    Only files directly inside ``staging_dir`` are removed: any other path is left alone.
+    """
+    try:
+        if staged.resolve().parent != staging_dir.resolve():
+            return
+    except OSError:
+        return
+    staged.unlink(missing_ok=True)
 
 
 # -- settings file ------------------------------------------------------------------------

@@ -80,7 +80,8 @@ class RunEvent:
     """One item of a run's event stream.
 
     ``kind``: "progress" (node started, tool call, check result ...), "interrupt" (the run
-    waits for a decision; ``data`` is the interrupt payload), "finished" (``data["status"]``),
+    waits for a decision; ``data`` is the interrupt payload), "finished" (``data["status"]``,
+    ``"artifact"``, ``"error"``, ``"run_dir"`` and ``"report"``: report.md's path or None),
     or "failed" (``data["error"]``; the run is saved and resumable; a run stopped at a budget
     also has ``data["budget"]``, ``data["limit"]`` and ``data["spent"]``).
     """
@@ -395,6 +396,22 @@ class Engine:
             web=None if config.replay_of else self._web_client(),
             memory=self._memory(record))
 
+    def warm_up(self) -> None:
+        """Open semantic memory now, so an interactive app's first run does not wait for it.
+
+        Importing its libraries takes several seconds on a weak PC. Never raises: a failure is
+        kept and reported by the first run, as when a run opens it.
+        """
+        with self._recall_lock:
+            if self._recall_opened:
+                return
+            self._recall_opened = True
+            try:
+                self._recall = open_recall(self.settings, redactor=self.redactor)
+            except Exception as exc:  # memory is a help, never a reason to fail
+                self._recall_error = f"{type(exc).__name__}: {exc}"
+                self._recall_failed_at = monotonic()
+
     def _memory(self, record: RunRecord) -> Recall | None:
         """Semantic memory for the run's recall and learning (None: off or unavailable).
 
@@ -591,8 +608,12 @@ class Engine:
         artifact = values.get("artifact") or {}
         self.index.update(run_id, status=status, artifact=str(artifact.get("path", "")) or None,
                           outcome=status, error=values.get("error") if status != "done" else None)
+        run_dir = Path(self.get_run(run_id).run_dir)
+        report = run_dir / "report.md"
         return RunEvent(run_id, "finished", {"status": status, "artifact": artifact,
-                                             "error": values.get("error")})
+                                             "error": values.get("error"),
+                                             "run_dir": str(run_dir),
+                                             "report": str(report) if report.is_file() else None})
 
     # -- control and history ----------------------------------------------------------------
 

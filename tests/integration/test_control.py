@@ -639,3 +639,36 @@ def test_the_attachment_limit_matches_the_engines():
     from graph import engine
 
     assert control.MAX_ATTACHMENT_BYTES == engine.MAX_ATTACHMENT_BYTES
+
+
+def test_a_removed_attachment_leaves_the_staging_folder_only_from_inside_it(tmp_path):
+    from graph.control import discard_attachment, stage_attachment
+
+    staging = tmp_path / "uploads"
+    source = tmp_path / "data.csv"
+    source.write_text("a,b\n1,2\n")
+    staged = stage_attachment(source, staging)
+    discard_attachment(source, staging)  # not a staged file: left alone
+    assert source.is_file()
+    discard_attachment(staged, staging)
+    assert not staged.exists()
+    discard_attachment(staged, staging)  # gone already: no error
+
+
+def test_export_has_keys_tells_an_export_with_keys_from_one_without(tmp_path):
+    import json
+
+    from graph.control import export_has_keys
+
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps({"format": "multicoder-settings", "version": 1,
+                                 "settings_toml": "", "keys": None}))
+    keyed = tmp_path / "keyed.json"
+    keyed.write_text(json.dumps({"format": "multicoder-settings", "version": 1,
+                                 "settings_toml": "", "keys": {"salt": "x", "token": "y"}}))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"keys": {"salt": "x"}}))
+    assert not export_has_keys(plain)
+    assert export_has_keys(keyed)
+    assert not export_has_keys(other)
+    assert not export_has_keys(tmp_path / "missing.json")

@@ -95,6 +95,7 @@ class Bridge(QObject):
         self._relay.done.connect(self._deliver)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(4)
+        self._shut_down = False
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -113,8 +114,12 @@ class Bridge(QObject):
         return engine, coordinator, Conversations(self.store, coordinator)
 
     def _loaded(self, parts: tuple[Engine, Coordinator, Conversations]) -> None:
+        if self._shut_down:  # the window closed while the engine loaded: stop it again
+            parts[1].shutdown(wait=False)
+            return
         self.engine, self.coordinator, self.conversations = parts
         self.ready.emit()
+        self.run_async(parts[0].warm_up)  # semantic memory, before the first run needs it
 
     def is_ready(self) -> bool:
         """Whether :attr:`conversations` can be used."""
@@ -153,6 +158,7 @@ class Bridge(QObject):
 
     def shutdown(self) -> None:
         """Stop the coordinator (running runs stay resumable) and close the chat store."""
+        self._shut_down = True
         if self.coordinator is not None:
             self.coordinator.shutdown(wait=True, timeout_s=5.0)
         self.pool.waitForDone(5000)

@@ -13,7 +13,7 @@ from typing import Literal
 
 from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QTranslator
 
-__all__ = ["LANGUAGES", "Catalog", "Language", "Retranslatable", "current_language",
+__all__ = ["LANGUAGES", "Catalog", "Language", "Retranslatable", "conflicts", "current_language",
            "register", "resolve_language", "set_language", "tr"]
 
 Language = Literal["en", "ru"]
@@ -24,9 +24,24 @@ _RUSSIAN: dict[str, str] = {}
 _CONTEXT = "multicoder"
 
 
+_CONFLICTS: list[tuple[str, str, str]] = []
+
+
 def register(russian: dict[str, str]) -> None:
-    """Add ``{english: russian}`` pairs to the Russian catalog (each module its own)."""
-    _RUSSIAN.update(russian)
+    """Add ``{english: russian}`` pairs to the Russian catalog (each module its own).
+
+    The catalog is shared: an English text registered twice with different Russian keeps the
+    first and is listed by :func:`conflicts` (a test keeps that list empty).
+    """
+    for english, text in russian.items():
+        known = _RUSSIAN.setdefault(english, text)
+        if known != text:
+            _CONFLICTS.append((english, known, text))
+
+
+def conflicts() -> list[tuple[str, str, str]]:
+    """``(english, first russian, other russian)`` for every clashing registration."""
+    return list(_CONFLICTS)
 
 
 class Catalog(QTranslator):

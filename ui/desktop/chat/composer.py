@@ -795,6 +795,10 @@ class Composer(Retranslatable, QWidget):
 
     def _remove_chip(self, chip: _Chip) -> None:
         chip.token.cancelled = True
+        if chip.staged is not None:  # taken back: the staged copy goes too
+            from graph.control import discard_attachment
+
+            discard_attachment(chip.staged, self._staging_dir)
         self._drop_chip(chip)
         self._update_send()
         self.editor.setFocus()

@@ -8,7 +8,6 @@ Markdown by :meth:`graph.chats.ChatStore.export`. All of it runs in the backgrou
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -33,7 +32,7 @@ from ui.desktop.settings.common import InlineMessage, call_async
 if TYPE_CHECKING:
     from ui.desktop.bridge import Bridge
 
-__all__ = ["MIN_PASSPHRASE", "DataPage", "export_has_keys"]
+__all__ = ["MIN_PASSPHRASE", "DataPage"]
 
 #: The shortest passphrase (the engine refuses shorter ones too).
 MIN_PASSPHRASE = 8
@@ -80,16 +79,10 @@ register({
 })
 
 
-def export_has_keys(path: Path) -> bool:
-    """Whether a settings export carries encrypted keys.
+def _has_keys(source: Path) -> bool:
+    from graph.control import export_has_keys
 
-    False when the file is unreadable: the import then says what is wrong.
-    """
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(payload, dict) and payload.get("keys") is not None
+    return export_has_keys(source)
 
 
 class DataPage(Retranslatable, QWidget):
@@ -250,7 +243,7 @@ class DataPage(Retranslatable, QWidget):
                        lambda: import_settings(source, passphrase=passphrase or None),
                        lambda _: self._imported(source), self._failed)
 
-        call_async(self.bridge, self, lambda: export_has_keys(source), with_keys, self._failed)
+        call_async(self.bridge, self, lambda: _has_keys(source), with_keys, self._failed)
 
     def _imported(self, source: Path) -> None:
         self._busy(False)
