@@ -1,0 +1,337 @@
+"""The desktop app's shell without the engine: sidebar, theme, shortcuts table, app options.
+
+The sidebar runs over a real :class:`graph.chats.ChatStore` in a temporary folder; the tests
+read what a person sees (the rows' texts in order, the search field, the dialogs).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt
+from PySide6.QtGui import QDropEvent, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+
+from graph.chats import ChatStore
+from ui.desktop import i18n
+from ui.desktop.shortcuts import SHORTCUTS, ShortcutsDialog
+from ui.desktop.sidebar import CHAT_MIME, Sidebar
+from ui.desktop.theme import apply_theme, is_dark
+
+
+@pytest.fixture
+def store(tmp_path):
+    chats = ChatStore(tmp_path / "chats.sqlite")
+    yield chats
+    chats.close()
+
+
+@pytest.fixture
+def english(qapp):
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def sidebar(qtbot, store, english):
+    widget = Sidebar(store)
+    qtbot.addWidget(widget)
+    widget.resize(widget.fontMetrics().height() * 18, widget.fontMetrics().height() * 40)
+    widget.show()
+    return widget
+
+
+def chat_at(store, monkeypatch, when: datetime, first_message: str):
+    """A chat whose messages were written at ``when`` (local time)."""
+    import memory.chats
+
+    stamp = when.astimezone(UTC).isoformat(timespec="microseconds")
+    monkeypatch.setattr(memory.chats, "_now", lambda: stamp)
+    chat = store.create_chat()
+    store.add_message(chat.chat_id, "user", first_message)
+    monkeypatch.undo()
+    return store.get_chat(chat.chat_id)
+
+
+def texts(sidebar, kind=None):
+    return [text for k, text in sidebar.rows() if kind is None or k == kind]
+
+
+def test_chats_are_grouped_by_recency_under_translated_headers(qtbot, store, sidebar,
+                                                               monkeypatch):
+    now = datetime.now().astimezone().replace(hour=12, minute=0, second=0, microsecond=0)
+    chat_at(store, monkeypatch, now - timedelta(days=40), "An old **inventory** tool")
+    chat_at(store, monkeypatch, now - timedelta(days=4), "A timer for tea")
+    chat_at(store, monkeypatch, now - timedelta(days=1), "A notes app with SQLite")
+    store.create_chat()  # untitled until its first message
+    sidebar.refresh()
+
+    rows = [(k, t) for k, t in sidebar.rows() if k in ("header", "chat")]
+    assert rows == [
+        ("header", "Today"), ("chat", "New chat"),
+        ("header", "Yesterday"), ("chat", "A notes app with SQLite"),
+        ("header", "Previous 7 days"), ("chat", "A timer for tea"),
+        ("header", "Older"), ("chat", "An old inventory tool"),  # title without Markdown
+    ]
+
+    i18n.set_language("ru")  # widgets hear of it through posted LanguageChange events
+    qtbot.waitUntil(lambda: texts(sidebar, "header") == [
+        "Сегодня", "Вчера", "Предыдущие 7 дней", "Ранее"])
+    assert "Новый чат" in texts(sidebar, "chat")
+    assert sidebar.new_chat_button.text() == "Новый чат"
+    assert sidebar.search_field.placeholderText() == "Поиск по чатам (Ctrl+K)"
+    i18n.set_language("en")
+    qtbot.waitUntil(lambda: texts(sidebar, "header")[0] == "Today")
+
+
+def test_a_search_replaces_the_list_while_typed_and_finds_message_text(qtbot, store, sidebar):
+    converter = store.create_chat()
+    store.add_message(converter.chat_id, "user", "A CSV to XLSX converter")
+    store.add_message(converter.chat_id, "assistant", "The plan uses openpyxl in write-only mode")
+    notes = store.create_chat()
+    store.add_message(notes.chat_id, "user", "Заметки с поиском")
+    sidebar.refresh()
+    assert len(texts(sidebar, "chat")) == 2
+
+    qtbot.keyClicks(sidebar.search_field, "OPENPYXL")
+    qtbot.waitUntil(lambda: texts(sidebar, "header") == [] and len(texts(sidebar, "chat")) == 1)
+    (shown,) = texts(sidebar, "chat")
+    assert shown.startswith("A CSV to XLSX converter\n") and "openpyxl" in shown
+
+    sidebar.search_field.setText("заметки")
+    qtbot.waitUntil(lambda: texts(sidebar, "chat") == ["Заметки с поиском"])
+
+    sidebar.search_field.setText("no such words anywhere")
+    qtbot.waitUntil(lambda: texts(sidebar, "header") == ["No chats found"])
+
+    sidebar.search_field.clear()
+    qtbot.waitUntil(lambda: "Today" in texts(sidebar, "header"))
+    assert len(texts(sidebar, "chat")) == 2
+
+
+def test_enter_in_the_search_opens_the_first_result(qtbot, store, sidebar):
+    chat = store.create_chat("Pomodoro timer")
+    sidebar.refresh()
+    qtbot.keyClicks(sidebar.search_field, "pomodoro")
+    qtbot.waitUntil(lambda: texts(sidebar, "chat") == ["Pomodoro timer"])
+    with qtbot.waitSignal(sidebar.chatSelected) as opened:
+        qtbot.keyClick(sidebar.search_field, Qt.Key.Key_Return)
+    assert opened.args == [chat.chat_id]
+
+
+def test_clicking_a_chat_opens_it(qtbot, store, sidebar):
+    chat = store.create_chat("Duplicate finder")
+    sidebar.refresh()
+    index = sidebar.index_of(chat.chat_id)
+    rect = sidebar.tree.visualRect(index)
+    with qtbot.waitSignal(sidebar.chatSelected) as opened:
+        qtbot.mouseClick(sidebar.tree.viewport(), Qt.MouseButton.LeftButton,
+                         pos=rect.center())
+    assert opened.args == [chat.chat_id]
+    assert sidebar.tree.currentIndex() == index
+
+
+def test_rename_in_place(qtbot, store, sidebar):
+    chat = store.create_chat("Old title")
+    sidebar.refresh()
+    sidebar.rename_chat(chat.chat_id)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and editor.text() == "Old title"
+    editor.selectAll()
+    qtbot.keyClicks(editor, "Budget tracker")
+    with qtbot.waitSignal(sidebar.chatsChanged):
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert store.get_chat(chat.chat_id).title == "Budget tracker"
+    qtbot.waitUntil(lambda: texts(sidebar, "chat") == ["Budget tracker"])
+
+
+def test_an_empty_name_is_refused_and_the_title_stays(qtbot, store, sidebar):
+    chat = store.create_chat("Keep me")
+    sidebar.refresh()
+    sidebar.rename_chat(chat.chat_id)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit)
+    editor.clear()
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: texts(sidebar, "chat") == ["Keep me"])
+    assert store.get_chat(chat.chat_id).title == "Keep me"
+
+
+def test_archive_moves_a_chat_into_the_collapsed_archive_and_back(qtbot, store, sidebar):
+    chat = store.create_chat("Finished work")
+    store.create_chat("Still active")
+    sidebar.refresh()
+    menu = sidebar.context_menu(sidebar.index_of(chat.chat_id))
+    archive = next(a for a in menu.actions() if a.text() == "Archive")
+    archive.trigger()
+
+    assert store.get_chat(chat.chat_id).archived
+    assert ("archive", "Archived chats") in sidebar.rows()
+    archive_row = sidebar.model.index(len(sidebar.rows()) - 2, 0)  # folder, then its child
+    assert archive_row.data() == "Archived chats"
+    assert not sidebar.tree.isExpanded(archive_row)  # collapsed
+    assert sidebar.rows()[-1] == ("chat", "Finished work")
+    assert "Finished work" not in [t for k, t in sidebar.rows()[:-2]]
+
+    menu = sidebar.context_menu(sidebar.index_of(chat.chat_id))
+    next(a for a in menu.actions() if a.text() == "Restore from archive").trigger()
+    assert not store.get_chat(chat.chat_id).archived
+    assert ("archive", "Archived chats") not in sidebar.rows()
+
+
+def test_delete_asks_first(qtbot, store, sidebar, monkeypatch):
+    chat = store.create_chat("Throwaway")
+    sidebar.refresh()
+    asked = []
+
+    def answer(choice):
+        def question(parent, title, text, *args):
+            asked.append(text)
+            return choice
+        return question
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+    assert sidebar.delete_chat(chat.chat_id) is False
+    assert asked == ["Delete “Throwaway”? This cannot be undone."]
+    assert texts(sidebar, "chat") == ["Throwaway"]
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    with qtbot.waitSignal(sidebar.chatDeleted) as deleted:
+        menu = sidebar.context_menu(sidebar.index_of(chat.chat_id))
+        next(a for a in menu.actions() if a.text() == "Delete").trigger()
+    assert deleted.args == [chat.chat_id]
+    assert texts(sidebar, "chat") == []
+    assert store.list_chats() == []
+
+
+def test_projects_are_folders_chats_move_in_by_menu_or_drag(qtbot, store, sidebar,
+                                                            monkeypatch):
+    first = store.create_chat("Spreadsheet tool")
+    second = store.create_chat("Photo renamer")
+    monkeypatch.setattr("PySide6.QtWidgets.QInputDialog.getText",
+                        lambda *args, **kwargs: ("Client work", True))
+    new_project_row = sidebar.model.index(0, 0)
+    assert new_project_row.data() == "New project"
+    sidebar.tree.clicked.emit(new_project_row)  # asks for the name
+    (project,) = store.list_projects()
+    assert ("project", "Client work") in sidebar.rows()
+
+    menu = sidebar.context_menu(sidebar.index_of(first.chat_id))
+    move = next(a for a in menu.actions() if a.text() == "Move to project").menu()
+    next(a for a in move.actions() if a.text() == "Client work").trigger()
+    assert store.get_chat(first.chat_id).project_id == project.project_id
+    rows = sidebar.rows()
+    folder = rows.index(("project", "Client work"))
+    assert rows[folder + 1] == ("chat", "Spreadsheet tool")  # inside the (open) folder
+    assert sidebar.index_of(first.chat_id).parent().data() == "Client work"
+
+    # drag the other chat onto the folder
+    mime = sidebar.model.mimeData([sidebar.index_of(second.chat_id)])
+    assert mime.hasFormat(CHAT_MIME)
+    target = sidebar.tree.visualRect(sidebar.model.index(1, 0)).center()
+    drop = QDropEvent(target.toPointF(), Qt.DropAction.MoveAction, mime,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    sidebar.tree.dropEvent(drop)
+    assert store.get_chat(second.chat_id).project_id == project.project_id
+    assert sidebar.index_of(second.chat_id).parent().data() == "Client work"
+
+    # a drop outside any folder moves nothing
+    elsewhere = QMimeData()
+    elsewhere.setData(CHAT_MIME, second.chat_id.encode())
+    sidebar.tree.dropEvent(QDropEvent(QPoint(-5, -5).toPointF(), Qt.DropAction.MoveAction,
+                                      elsewhere, Qt.MouseButton.LeftButton,
+                                      Qt.KeyboardModifier.NoModifier))
+    assert store.get_chat(second.chat_id).project_id == project.project_id
+
+    # out of the project again, then the project deleted: its chats stay
+    menu = sidebar.context_menu(sidebar.index_of(first.chat_id))
+    move = next(a for a in menu.actions() if a.text() == "Move to project").menu()
+    next(a for a in move.actions() if a.text() == "Remove from project").trigger()
+    assert store.get_chat(first.chat_id).project_id is None
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args: QMessageBox.StandardButton.Yes)
+    assert sidebar.delete_project(project.project_id)
+    assert store.list_projects() == []
+    assert sorted(texts(sidebar, "chat")) == ["Photo renamer", "Spreadsheet tool"]
+
+
+def test_a_duplicate_project_name_is_reported_not_raised(qtbot, store, sidebar):
+    sidebar.new_project("Home")
+    with qtbot.waitSignal(sidebar.errorOccurred) as error:
+        assert sidebar.new_project("Home") is None
+    assert "Home" in error.args[0] or "name" in error.args[0].lower()
+
+
+def test_thousands_of_chats_load_quickly(qtbot, store, sidebar):
+    import time
+
+    for n in range(2000):
+        store.create_chat(f"Chat number {n}")
+    started = time.perf_counter()
+    sidebar.refresh()
+    elapsed = time.perf_counter() - started
+    assert len(texts(sidebar, "chat")) == 2000
+    assert elapsed < 2.0, f"the list of 2,000 chats took {elapsed:.2f} s"
+
+
+def test_the_theme_switches_and_system_follows_the_os(qapp, monkeypatch):
+    import ui.desktop.theme as theme
+
+    try:
+        apply_theme(qapp, "dark")
+        assert is_dark()
+        assert qapp.palette().color(QPalette.ColorRole.Window).name() == "#212121"
+        assert qapp.palette().color(QPalette.ColorRole.AlternateBase).name() == "#171717"
+        apply_theme(qapp, "light")
+        assert not is_dark()
+
+        monkeypatch.setattr(theme, "_system_is_dark", lambda: True)
+        apply_theme(qapp, "system")
+        assert is_dark()
+        monkeypatch.setattr(theme, "_system_is_dark", lambda: False)
+        QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+        assert not is_dark()  # followed the OS live
+
+        apply_theme(qapp, "dark")  # a fixed theme ignores the OS
+        QGuiApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Light)
+        assert is_dark()
+    finally:
+        apply_theme(qapp, "light")
+
+
+def test_the_shortcuts_dialog_lists_every_shortcut(qtbot, english):
+    dialog = ShortcutsDialog()
+    qtbot.addWidget(dialog)
+    rows = dialog.descriptions()
+    assert len(rows) == len(SHORTCUTS) == 8
+    shown = dict(rows)
+    native = QKeySequence.SequenceFormat.NativeText
+    assert shown["New chat"] == QKeySequence("Ctrl+Shift+O").toString(native)
+    assert shown["Copy the last code block"] == QKeySequence("Ctrl+Shift+;").toString(native)
+    i18n.set_language("ru")
+    qtbot.waitUntil(lambda: "Скопировать последний ответ" in dict(dialog.descriptions()))
+    assert dialog.windowTitle() == "Сочетания клавиш"
+
+
+def test_app_help_and_a_bad_settings_file(tmp_path, monkeypatch, capsys, qapp):
+    from ui.desktop import app
+
+    with pytest.raises(SystemExit) as done:
+        app.main(["--help"])
+    assert done.value.code == 0
+    assert "--smoke" in capsys.readouterr().out
+
+    bad = tmp_path / "settings.toml"
+    bad.write_text("[ui]\ntheme = 'purple'\n", encoding="utf-8")
+    monkeypatch.setenv("MULTICODER_CONFIG", str(bad))
+    assert app.main(["--smoke"]) == 2
+    err = capsys.readouterr().err
+    assert "ui.theme" in err and str(bad) in err and "Traceback" not in err
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    bad.write_text("[ui\n", encoding="utf-8")
+    assert app.main([]) == 2
+    assert len(shown) == 1 and "TOML" in shown[0]
