@@ -25,21 +25,50 @@ the coordinator delivers (the interface passes them on from its own thread).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+import logging
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
-from graph.chats import ChatStore, Message
-from graph.coordinator import Coordinator
+from graph.chats import ChatStore, Message, MessageKind
+from graph.coordinator import TASK_CHANGED, Coordinator
 from graph.engine import RunEvent
+from graph.errors import InputError
 
 __all__ = ["CARD_KINDS", "ChatUpdate", "Conversations"]
 
 #: Interrupt kind -> chat message kind of its card.
 CARD_KINDS: dict[str, str] = {"confirm_start": "safety", "approve_plan": "plan",
                               "approve_fetch": "fetch", "ask_human": "question"}
+#: A progress message keeps this many of its run segment's latest events.
+MAX_EVENTS = 200
+#: The interrupts free text answers (``ask_human``: "continue" with the text as feedback;
+#: ``confirm_start``: "edit" with the text as the new request).
+TEXT_ANSWERS = ("ask_human", "confirm_start")
+
+_log = logging.getLogger(__name__)
+_CARDS = frozenset(CARD_KINDS.values())
+#: Who is at work in each node, as the activity line names it.
+_WHO = {"safety_gate": "safety gate", "confirm_start": "start", "spec_expander": "spec",
+        "planner": "planner", "approve_plan": "plan", "coder": "coder",
+        "paranoid_tester": "tester", "ask_human": "question", "packager": "packager",
+        "reporter": "reporter"}
+#: What a node does, for its ``node_started`` line.
+_DOING = {"safety_gate": "checking the request", "confirm_start": "waiting for your answer",
+          "spec_expander": "writing the specification", "planner": "planning",
+          "approve_plan": "waiting for your answer", "coder": "writing code",
+          "paranoid_tester": "testing", "ask_human": "waiting for your answer",
+          "packager": "building the executable", "reporter": "writing the report"}
+#: The verb of a coder's action on its target.
+_VERBS = {"read_file": "reading", "write_file": "writing", "edit_file": "editing",
+          "list_dir": "listing", "search_text": "searching for", "run_command": "running",
+          "run_tests": "running the tests", "web_search": "searching the web for",
+          "github_repo": "looking at", "fetch_page": "fetching", "download": "downloading",
+          "clone_repo": "cloning"}
 
 
 class ChatUpdate(BaseModel):
@@ -61,8 +90,25 @@ class ChatUpdate(BaseModel):
     busy: bool = False
 
 
+class _Segment:
+    """The messages gathering one run segment's events (one stream between two answers)."""
+
+    def __init__(self) -> None:
+        self.progress_id: str | None = None
+        self.events: list[dict[str, Any]] = []
+        self.node = ""
+        self.checks_id: str | None = None
+        self.checks: list[dict[str, Any]] = []
+
+
 class Conversations:
     """The chats' behaviour.
+
+    Which chat a run belongs to is known from the messages that name it (``run_id``): runs
+    started here are remembered; after a restart a run's chat is found in the chats' current
+    threads (:meth:`chat_of_run`). The messages of a run form one chain: each follows the
+    run's previous message (so a run goes on in its own branch when the person switched to
+    another one meanwhile).
 
     Args:
         store: the chat store.
@@ -71,66 +117,457 @@ class Conversations:
     """
 
     def __init__(self, store: ChatStore, coordinator: Coordinator) -> None:
-        raise NotImplementedError
+        self._store = store
+        self._coordinator = coordinator
+        # re-entrant: a coordinator may deliver an event on the calling thread (task_changed)
+        # while send() holds it; a worker's events wait until send() has stored its message
+        self._lock = threading.RLock()
+        self._chats: dict[str, str] = {}  # run -> chat
+        self._tails: dict[str, str] = {}  # run -> its newest message (the next one's parent)
+        self._segments: dict[str, _Segment] = {}
+        self._models: dict[str, dict[str, list[str]]] = {}  # run -> the models it was sent with
+        self._orphans: set[str] = set()  # runs of no chat (looked up once)
+
+    # -- the person's actions -----------------------------------------------------------------
 
     def send(self, chat_id: str, text: str, *, attachments: Sequence[Path] = (),
              models: Mapping[str, Sequence[str]] | None = None) -> list[Message]:
         """Store the person's message and start (or answer) a run for it.
 
+        When the chat's last run waits for an answer to a question (``ask_human``) or a
+        start confirmation (``confirm_start``) and no file is attached, the text answers it
+        (``{"action": "continue", "feedback": text}`` / ``{"action": "edit", "content":
+        text}``); otherwise the text is the task of a new run (with ``attachments``, and
+        ``models``: role -> model references overriding the settings).
+
         Returns:
             The messages added (the person's message first).
 
         Raises:
-            InputError: empty text without attachments, or the run cannot start (bad model,
-                missing key, no sandbox ...): the person's message is still stored, followed
-                by an ``error`` message saying what to do, and the error is raised.
+            InputError: no such chat, empty text without attachments, or the run cannot start
+                (bad model, missing key, no sandbox ...) or be answered: the person's
+                message is still stored, followed by an ``error`` message saying what to do,
+                and the error is raised.
 
         """
-        raise NotImplementedError
-
-    def apply(self, event: RunEvent) -> ChatUpdate:
-        """Store what ``event`` shows in its run's chat (see the module docstring)."""
-        raise NotImplementedError
+        text = text.strip()
+        if not text and not attachments:
+            raise InputError("The message is empty: describe the application to build or"
+                             " attach a file.")
+        data: dict[str, Any] = {"attachments": [str(p) for p in attachments]} \
+            if attachments else {}
+        with self._lock:
+            self._store.get_chat(chat_id)
+            waiting = None if attachments else self._waiting_for_text(chat_id)
+            if waiting is not None:
+                run_id, kind = waiting
+                decision = ({"action": "continue", "feedback": text} if kind == "ask_human"
+                            else {"action": "edit", "content": text})
+                parent = self._tails.get(run_id, "head")
+                try:
+                    self._coordinator.answer(run_id, decision)
+                except InputError as exc:
+                    self._refused(chat_id, text, data, exc, parent)
+                    raise
+                message = self._store.add_message(chat_id, "user", text, data=data,
+                                                  run_id=run_id, parent_id=parent)
+                self._follow(run_id, chat_id, message.message_id)
+                return [message]
+            names = ", ".join(p.name for p in attachments)
+            task = text or f"Work with the attached files: {names}"
+            try:
+                run_id = self._coordinator.start(task, attachments=attachments, models=models)
+            except InputError as exc:
+                self._refused(chat_id, text, data, exc, "head")
+                raise
+            message = self._store.add_message(chat_id, "user", text, data=data, run_id=run_id)
+            self._follow(run_id, chat_id, message.message_id)
+            if models:
+                self._models[run_id] = {role: list(refs) for role, refs in models.items()}
+            return [message]
 
     def decide(self, message_id: str, decision: Mapping[str, Any]) -> Message:
-        """Answer the card ``message_id`` with ``decision`` (see
-        :meth:`Coordinator.answer`); returns the stored ``decision`` message.
+        """Answer the card ``message_id`` with ``decision`` (see :meth:`Coordinator.answer`).
+
+        Returns:
+            The stored ``decision`` message (the person's, ``data`` = the decision).
 
         Raises:
-            InputError: not a card, the card was already answered, or its run does not
-                wait for that answer any more.
+            InputError: no such message, not a card, an action the card does not offer,
+                the card was already answered, or its run does not wait for that answer
+                any more.
 
         """
-        raise NotImplementedError
+        card = self._store.get_message(message_id)
+        if card.kind not in _CARDS or card.run_id is None:
+            raise InputError("This message is not a question from a run: only cards can be"
+                             " answered.")
+        run_id = card.run_id
+        action = decision.get("action")
+        options = card.data.get("options")
+        if isinstance(options, list) and action not in options:
+            raise InputError(f"'{action}' does not answer this card: choose one of"
+                             f" {', '.join(map(str, options))}.")
+        with self._lock:
+            self._locate(run_id)
+            pending = self._pending_card(run_id)
+            if pending is None or pending.message_id != message_id:
+                raise InputError("This card was already answered: answer the latest one.")
+            self._coordinator.answer(run_id, decision)
+            message = self._store.add_message(
+                card.chat_id, "user", _decision_line(decision), kind="decision",
+                data=_jsonable(decision), run_id=run_id,
+                parent_id=self._tails.get(run_id, message_id))
+            self._follow(run_id, card.chat_id, message.message_id)
+            return message
 
     def stop(self, chat_id: str) -> None:
-        """Cancel the chat's working run (no-op when none works)."""
-        raise NotImplementedError
+        """Cancel the chat's working (queued or running) runs; a no-op when none works."""
+        with self._lock:
+            runs = [run for run, chat in self._chats.items() if chat == chat_id]
+        for run_id in runs:
+            if self._working(run_id):
+                try:
+                    self._coordinator.cancel(run_id)
+                except InputError as exc:  # it ended meanwhile
+                    _log.info("stop of run %s: %s", run_id, exc)
 
     def regenerate(self, chat_id: str) -> str:
-        """Re-run the chat's last run from its previous checkpoint, as a new branch: the
-        answer messages after the last user message get a sibling. Returns the new run id.
+        """Re-run the chat's last run from its previous checkpoint, as a new branch.
+
+        The new run (:meth:`Coordinator.regenerate`) follows the last message of the person
+        (a task or an answer) that run has, so its first message is a sibling of the answer
+        it replaces. Returns the new run id.
 
         Raises:
-            InputError: nothing to regenerate, or the run is working now.
+            InputError: no such chat, nothing to regenerate, or the run is working now.
 
         """
-        raise NotImplementedError
+        with self._lock:
+            run_id = self._store.last_run(chat_id)
+            if run_id is None:
+                raise InputError("There is nothing to regenerate in this chat yet.")
+            if self._working(run_id):
+                raise InputError("The answer is still being made: stop it first, then"
+                                 " regenerate.")
+            thread = self._store.thread(chat_id)
+            asked = next((m for m in reversed(thread)
+                          if m.role == "user" and m.run_id == run_id), None)
+            if asked is None:
+                raise InputError("There is nothing to regenerate in this chat yet.")
+            new_id = self._coordinator.regenerate(run_id)
+            self._follow(new_id, chat_id, asked.message_id)
+            return new_id
 
     def edit(self, message_id: str, text: str) -> list[Message]:
-        """Fork the chat at an earlier user message: store ``text`` as its sibling (a new
-        branch, shown at once) and start a run for it. Returns the messages added.
+        """Fork the chat at an earlier user message and start a run for the new text.
+
+        ``text`` is stored as the message's sibling (a new branch, shown at once); the run
+        gets the original message's attachments that still exist, and the models the
+        original was sent with (when sent in this session; else the settings' models).
+
+        Returns:
+            The messages added.
 
         Raises:
-            InputError: not a user message, empty text, or the run cannot start.
+            InputError: no such message, not a user message, empty text, or the run cannot
+                start (the edited message is still stored, followed by an ``error`` message).
 
         """
-        raise NotImplementedError
+        original = self._store.get_message(message_id)
+        if original.role != "user" or original.kind != "text":
+            raise InputError("Only your own messages can be edited.")
+        text = text.strip()
+        if not text:
+            raise InputError("The edited message is empty: type the task.")
+        kept = [Path(p) for p in original.data.get("attachments", []) if Path(p).is_file()]
+        data: dict[str, Any] = {"attachments": [str(p) for p in kept]} if kept else {}
+        with self._lock:
+            models = self._models.get(original.run_id or "")
+            try:
+                run_id = self._coordinator.start(text, attachments=kept, models=models)
+            except InputError as exc:
+                self._refused(original.chat_id, text, data, exc, original.parent_id)
+                raise
+            message = self._store.add_message(original.chat_id, "user", text, data=data,
+                                              run_id=run_id, parent_id=original.parent_id)
+            self._follow(run_id, original.chat_id, message.message_id)
+            if models:
+                self._models[run_id] = models
+            return [message]
+
+    # -- the runs' events ------------------------------------------------------------------
+
+    def apply(self, event: RunEvent) -> ChatUpdate:
+        """Store what ``event`` shows in its run's chat (see the module docstring).
+
+        ``task_changed`` events store nothing (``message`` None). A run that belongs to no
+        chat (or whose chat was deleted) gives ``chat_id`` None.
+        """
+        run_id = event.run_id
+        with self._lock:
+            if event.kind == "progress" and event.data.get("type") == TASK_CHANGED:
+                chat_id = self._chats.get(run_id)
+                return ChatUpdate(chat_id=chat_id, busy=bool(chat_id) and self._working(run_id))
+            chat_id = self._locate(run_id)
+            if chat_id is None:
+                return ChatUpdate(chat_id=None)
+            try:
+                if event.kind == "progress":
+                    message, change = self._progress(chat_id, event)
+                else:
+                    self._segments.pop(run_id, None)
+                    if event.kind == "interrupt":
+                        message, change = self._card(chat_id, event)
+                    else:
+                        message, change = self._ending(chat_id, event), "added"
+            except InputError as exc:  # the chat (or the run's message) was deleted
+                _log.info("event of run %s not stored: %s", run_id, exc)
+                self._forget(run_id)
+                return ChatUpdate(chat_id=None)
+            return ChatUpdate(chat_id=chat_id, message=message, change=change,
+                              busy=self._working(run_id))
+
+    # -- reading --------------------------------------------------------------------------
 
     def busy(self, chat_id: str) -> bool:
-        """Whether the chat's run is queued or running."""
-        raise NotImplementedError
+        """Whether any run of the chat is queued or running."""
+        with self._lock:
+            runs = [run for run, chat in self._chats.items() if chat == chat_id]
+        return any(self._working(run) for run in runs)
 
     def chat_of_run(self, run_id: str) -> str | None:
-        """The chat a run belongs to."""
-        raise NotImplementedError
+        """The chat a run belongs to (None: no chat names it on its current thread)."""
+        with self._lock:
+            return self._locate(run_id)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _follow(self, run_id: str, chat_id: str, message_id: str) -> None:
+        """Lock held. The run's next messages follow ``message_id`` in a new segment."""
+        self._chats[run_id] = chat_id
+        self._tails[run_id] = message_id
+        self._orphans.discard(run_id)
+        self._segments.pop(run_id, None)
+
+    def _forget(self, run_id: str) -> None:
+        """Lock held."""
+        self._chats.pop(run_id, None)
+        self._tails.pop(run_id, None)
+        self._segments.pop(run_id, None)
+        self._orphans.add(run_id)
+
+    def _locate(self, run_id: str) -> str | None:
+        """Lock held. The run's chat; after a restart found on the chats' current threads."""
+        if run_id in self._chats:
+            return self._chats[run_id]
+        if run_id in self._orphans:
+            return None
+        for archived in (False, True):
+            for chat in self._store.list_chats(archived=archived):
+                for message in reversed(self._store.thread(chat.chat_id)):
+                    if message.run_id == run_id:
+                        self._follow(run_id, chat.chat_id, message.message_id)
+                        return chat.chat_id
+        self._orphans.add(run_id)
+        return None
+
+    def _refused(self, chat_id: str, text: str, data: dict[str, Any], error: InputError,
+                 parent: str | None) -> None:
+        """Lock held. Store the person's message and the reason it could not be acted on."""
+        message = self._store.add_message(chat_id, "user", text, data=data, parent_id=parent)
+        self._store.add_message(chat_id, "system", str(error), kind="error",
+                                data={"error": str(error), "resumable": False},
+                                parent_id=message.message_id)
+
+    def _working(self, run_id: str) -> bool:
+        try:
+            return self._coordinator.task(run_id).status in ("queued", "running")
+        except InputError:  # the run's records are gone
+            return False
+
+    def _run_messages(self, run_id: str) -> Iterator[Message]:
+        """Lock held. The run's messages, newest first, along its chain."""
+        current = self._tails.get(run_id)
+        while current is not None:
+            message = self._store.get_message(current)
+            if message.run_id != run_id:
+                return
+            yield message
+            current = message.parent_id
+
+    def _pending_card(self, run_id: str) -> Message | None:
+        """Lock held. The run's card no decision followed, if its last card is one."""
+        for message in self._run_messages(run_id):
+            if message.kind in _CARDS:
+                return message
+            if message.role == "user" or message.kind == "artifact":
+                return None
+        return None
+
+    def _waiting_for_text(self, chat_id: str) -> tuple[str, str] | None:
+        """Lock held. The chat's last run, if free text can answer it: ``(run, kind)``.
+
+        It must wait on a question (``ask_human``) or a start confirmation.
+        """
+        run_id = self._store.last_run(chat_id)
+        if run_id is None or self._working(run_id) or self._locate(run_id) != chat_id:
+            return None
+        card = self._pending_card(run_id)
+        kind = str(card.data.get("kind", "")) if card is not None else ""
+        return (run_id, kind) if kind in TEXT_ANSWERS else None
+
+    def _add(self, chat_id: str, run_id: str, content: str, kind: MessageKind,
+             data: dict[str, Any]) -> Message:
+        """Lock held. Add an assistant message of the run after the run's previous one."""
+        message = self._store.add_message(chat_id, "assistant", content, kind=kind,
+                                          data=_jsonable(data), run_id=run_id,
+                                          parent_id=self._tails.get(run_id, "head"))
+        self._tails[run_id] = message.message_id
+        return message
+
+    def _progress(self, chat_id: str, event: RunEvent
+                  ) -> tuple[Message, Literal["added", "updated"]]:
+        """Lock held. Gather a progress event into the segment's progress (and checks)."""
+        run_id = event.run_id
+        data = _jsonable(event.data)
+        segment = self._segments.setdefault(run_id, _Segment())
+        if data.get("type") == "node_started":
+            segment.node = str(data.get("node", ""))
+        segment.events = [*segment.events, data][-MAX_EVENTS:]
+        line = _activity(data, segment.node)
+        stored = {"events": segment.events, "node": segment.node}
+        change: Literal["added", "updated"]
+        if segment.progress_id is None:
+            message = self._add(chat_id, run_id, line, "progress", stored)
+            segment.progress_id, change = message.message_id, "added"
+        else:
+            message = self._store.update_message(segment.progress_id, content=line, data=stored)
+            change = "updated"
+        if data.get("type") != "check_result":
+            return message, change
+        segment.checks = [*segment.checks, data][-MAX_EVENTS:]
+        summary = _checks_line(segment.checks)
+        if segment.checks_id is None:
+            checks = self._add(chat_id, run_id, summary, "checks", {"results": segment.checks})
+            segment.checks_id = checks.message_id
+            return checks, "added"
+        return self._store.update_message(segment.checks_id, content=summary,
+                                          data={"results": segment.checks}), "updated"
+
+    def _card(self, chat_id: str, event: RunEvent
+              ) -> tuple[Message, Literal["added", "updated"]]:
+        """Lock held. An interrupt as a card (the same question shown again: no new card)."""
+        payload = _jsonable(event.data)
+        pending = self._pending_card(event.run_id)
+        if pending is not None and pending.data == payload:
+            return pending, "updated"
+        kind = cast("MessageKind", CARD_KINDS.get(str(payload.get("kind", "")), "question"))
+        summary = str(payload.get("summary", ""))
+        return self._add(chat_id, event.run_id, summary, kind, payload), "added"
+
+    def _ending(self, chat_id: str, event: RunEvent) -> Message:
+        """Lock held. The end of a stream: the artifact, or why the run stopped."""
+        data = _jsonable(event.data)
+        if event.kind == "finished" and data.get("status") == "done":
+            path = str((data.get("artifact") or {}).get("path", ""))
+            line = f"Done: {Path(path).name}" if path else "Done"
+            return self._add(chat_id, event.run_id, line, "artifact", data)
+        if event.kind == "finished":
+            status = str(data.get("status", "failed"))
+            reason = str(data.get("error") or _ENDINGS.get(status, f"The run ended ({status})."))
+            return self._add(chat_id, event.run_id, reason, "error",
+                             {"error": reason, "resumable": status == "failed",
+                              "status": status})
+        error = str(data.get("error", ""))
+        line = "Cancelled" if error == "cancelled" else error
+        return self._add(chat_id, event.run_id, line, "error",
+                         data | {"error": error, "resumable": bool(data.get("resumable", True))})
+
+
+#: The line of a run that ended without an artifact and without saying why.
+_ENDINGS = {"refused": "The safety gate refused this request.",
+            "rejected": "You rejected the request.",
+            "stopped": "You stopped the run."}
+
+
+def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON copy of ``value`` (paths and other objects as text)."""
+    result: dict[str, Any] = json.loads(json.dumps(dict(value), default=str))
+    return result
+
+
+def _decision_line(decision: Mapping[str, Any]) -> str:
+    """A readable line for the person's decision ("Approved", "Rejected: too big" ...)."""
+    action = str(decision.get("action", ""))
+    feedback = str(decision.get("feedback") or "").strip()
+    content = str(decision.get("content") or "").strip()
+    if action == "edit":
+        first = content.splitlines()[0] if content else ""
+        shown = "" if not first or first.startswith(("{", "[")) else _cut(first, 80)
+        return f"Edited: {shown}" if shown else "Edited"
+    label = {"approve": "Approved", "reject": "Rejected", "continue": "Continue",
+             "stop": "Stopped"}.get(action, action.capitalize() or "Answered")
+    return f"{label}: {_cut(feedback, 200)}" if feedback else label
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _checks_line(results: list[dict[str, Any]]) -> str:
+    """``Checks: 3 passed, 1 failed, 1 skipped`` over the latest result of each check."""
+    latest = {str(r.get("check")): r for r in results}
+    skipped = sum(1 for r in latest.values() if r.get("skipped"))
+    passed = sum(1 for r in latest.values() if r.get("passed") and not r.get("skipped"))
+    failed = len(latest) - passed - skipped
+    parts = [f"{passed} passed", f"{failed} failed"] + ([f"{skipped} skipped"] if skipped else [])
+    return "Checks: " + ", ".join(parts)
+
+
+def _activity(data: Mapping[str, Any], node: str) -> str:
+    """One line saying what the run does now (``coder: writing app.py``).
+
+    Args:
+        data: the progress event (``type`` and its fields).
+        node: the node the run is in (from the segment's last ``node_started``).
+
+    """
+    kind = str(data.get("type", ""))
+    who = _WHO.get(node, node.replace("_", " ")) or "run"
+    match kind:
+        case "node_started":
+            return f"{who}: {_DOING.get(node, 'started')}"
+        case "node_finished":
+            return f"{who}: done"
+        case "tool_call":
+            action = str(data.get("action", ""))
+            line = f"{who}: {_VERBS.get(action, action)} {_cut(str(data.get('target', '')), 80)}"
+            return line.rstrip() + ("" if data.get("success", True) else " (failed)")
+        case "check_result":
+            outcome = ("skipped" if data.get("skipped") else "passed" if data.get("passed")
+                       else f"failed ({data.get('findings', 0)} findings)")
+            return f"tester: {data.get('check', 'check')} {outcome}"
+        case "coder_round":
+            return f"coder: round {data.get('round', 0)}"
+        case "tester_started":
+            return f"tester: checking round {data.get('round', 0)}"
+        case "environment_ready":
+            return "tester: environment ready"
+        case "packaging_started":
+            return f"packager: building {data.get('name', '')}".rstrip()
+        case "packaging_built":
+            return f"packager: built {Path(str(data.get('path', ''))).name}"
+        case "packaging_failed":
+            return "packager: the build failed"
+        case "safety_verdict":
+            return f"safety gate: {data.get('level', '?')} verdict"
+        case "model_answer":
+            return f"{who}: the model answered"
+        case "decision":
+            return f"{who}: your answer is recorded"
+        case "run_finished":
+            return f"finished: {data.get('status', '')}"
+        case _:
+            return f"{who}: {kind.replace('_', ' ')}"
