@@ -597,6 +597,10 @@ class ChatStore:
             head = _newest_in_subtree(siblings[index - 1], rows)
             return _chat(self._db.set_head(chat_id, head))
 
+    def messages_of_run(self, run_id: str) -> list[Message]:
+        """Every message of a run, oldest first, on any branch of any chat (an index lookup)."""
+        return [_message(row) for row in self._db.messages_of_run(run_id)]
+
     def last_run(self, chat_id: str) -> str | None:
         """The run of the newest message on the current path that has one."""
         for message in reversed(self.thread(chat_id)):

@@ -358,17 +358,16 @@ class Conversations:
         self._orphans.add(run_id)
 
     def _locate(self, run_id: str) -> str | None:
-        """Lock held. The run's chat; after a restart found on the chats' current threads."""
+        """Lock held. The run's chat; after a restart, that of its newest message (any branch)."""
         if run_id in self._chats:
             return self._chats[run_id]
         if run_id in self._orphans:
             return None
-        for archived in (False, True):
-            for chat in self._store.list_chats(archived=archived):
-                for message in reversed(self._store.thread(chat.chat_id)):
-                    if message.run_id == run_id:
-                        self._follow(run_id, chat.chat_id, message.message_id)
-                        return chat.chat_id
+        messages = self._store.messages_of_run(run_id)
+        if messages:
+            newest = messages[-1]
+            self._follow(run_id, newest.chat_id, newest.message_id)
+            return newest.chat_id
         self._orphans.add(run_id)
         return None
 

@@ -639,6 +639,14 @@ class ChatDatabase:
                 " ORDER BY seq", (chat_id,)).fetchall()
         return chat, [_message(row) for row in rows]
 
+    def messages_of_run(self, run_id: str) -> list[MessageRow]:
+        """Every message naming ``run_id``, in creation order, on any branch of any chat."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE run_id = ?"  # noqa: S608
+                " ORDER BY seq", (run_id,)).fetchall()
+        return [_message(row) for row in rows]
+
     def siblings(self, message_id: str) -> list[str]:
         """The ids of the messages sharing this message's parent, itself included.
 

@@ -475,3 +475,17 @@ def test_export_to_an_unwritable_place_says_so(store: ChatStore, tmp_path: Path)
     blocker.write_text("not a folder")
     with pytest.raises(InputError, match="Cannot write"):
         store.export(blocker / "chats.json")
+
+
+def test_messages_of_a_run_are_found_on_any_branch(tmp_path):
+    from graph.chats import ChatStore
+
+    store = ChatStore(tmp_path / "chats.sqlite")
+    chat = store.create_chat()
+    first = store.add_message(chat.chat_id, "user", "build a timer")
+    answer = store.add_message(chat.chat_id, "assistant", "plan", run_id="run-1")
+    store.add_message(chat.chat_id, "user", "build a clock", parent_id=None)  # another branch
+    assert [m.message_id for m in store.messages_of_run("run-1")] == [answer.message_id]
+    assert all(m.run_id != "run-1" for m in store.thread(chat.chat_id))  # not on screen
+    assert store.messages_of_run("run-2") == []
+    assert first.run_id is None
