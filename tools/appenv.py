@@ -37,6 +37,7 @@ from typing import Any
 
 import uv
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from tools.safe_files import UnsafePathError, read_regular_file, write_file_atomic
 from tools.sandbox.base import (
@@ -208,6 +209,17 @@ def _string_list(value: Any, where: str) -> list[str]:
     return list(value)
 
 
+#: Releases known to break generated apps, excluded whenever a package that pulls them in is
+#: declared (trigger package -> exclusion). shiboken6 6.12.0 drops a reference to ``None`` on
+#: every Qt call returning nothing, so a PySide6 app aborts with ``none_dealloc`` after a few
+#: thousand calls on Python 3.11.
+KNOWN_BAD: dict[str, str] = {
+    "pyside6": "shiboken6!=6.12.0",
+    "pyside6-essentials": "shiboken6!=6.12.0",
+    "pyside6-addons": "shiboken6!=6.12.0",
+}
+
+
 class AppEnvironment(CommandEnvironment):
     """The application's virtual env at ``<workspace>/.venv``, managed with uv.
 
@@ -258,14 +270,18 @@ class AppEnvironment(CommandEnvironment):
         return self.venv_dir / MARKER_NAME
 
     def requirements(self) -> list[str]:
-        """Declared requirements followed by the tool requirements (what ``ensure`` installs).
+        """What ``ensure`` installs: declared requirements, then tool requirements.
+
+        The exclusions of :data:`KNOWN_BAD` are added for declared packages that need them.
 
         Raises:
             AppEnvironmentError: see :func:`declared_requirements`.
 
         """
-        return list(dict.fromkeys([*declared_requirements(self.workspace),
-                                   *self.tool_requirements]))
+        declared = declared_requirements(self.workspace)
+        names = {canonicalize_name(Requirement(text).name) for text in declared}
+        exclusions = [bad for trigger, bad in KNOWN_BAD.items() if trigger in names]
+        return list(dict.fromkeys([*declared, *exclusions, *self.tool_requirements]))
 
     def ensure(self) -> list[CommandResult]:
         """Build the venv afresh and install the requirement set, unless nothing changed.

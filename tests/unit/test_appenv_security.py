@@ -423,3 +423,15 @@ def test_packaging_never_writes_or_hashes_through_a_planted_link(tmp_path: Path,
     assert victim.read_text() == "# the person's shell setup\n"
     assert (dist / planted).is_symlink()
     assert not (dist / "manifest.json").exists()
+
+
+def test_a_pyside6_app_never_gets_the_shiboken_release_that_aborts_it(tmp_path: Path) -> None:
+    """shiboken6 6.12.0 loses a reference to None on every void Qt call (Python 3.11)."""
+    from tools.appenv import KNOWN_BAD
+
+    write(tmp_path, {"pyproject.toml": pyproject("PySide6>=6.7", "openpyxl")})
+    environment = AppEnvironment(tmp_path, FakeSandbox(tmp_path), tool_requirements=["ruff"])
+    wanted = environment.requirements()
+    assert wanted == ["PySide6>=6.7", "openpyxl", KNOWN_BAD["pyside6"], "ruff"]
+    write(tmp_path, {"pyproject.toml": pyproject("openpyxl")})
+    assert environment.requirements() == ["openpyxl", "ruff"]
