@@ -33,6 +33,13 @@ def icon_names() -> list[str]:
     return sorted(p.stem for p in ICON_DIR.glob("*.svg"))
 
 
+@cache
+def _renderer_for(name: str, color: str) -> QSvgRenderer:
+    """One parsed renderer per icon and colour (icons repaint often: hover, scrolling)."""
+    svg = _svg_text(name).replace("currentColor", QColor(color).name())
+    return QSvgRenderer(QByteArray(svg.encode("utf-8")))
+
+
 class _SvgEngine(QIconEngine):
     """Paints an SVG in one colour (disabled: the palette's disabled text colour)."""
 
@@ -47,8 +54,7 @@ class _SvgEngine(QIconEngine):
                  else QPalette.ColorGroup.Active)
         color = self._color if self._color is not None and mode != QIcon.Mode.Disabled \
             else palette.color(group, QPalette.ColorRole.WindowText)
-        svg = _svg_text(self._name).replace("currentColor", color.name())
-        return QSvgRenderer(QByteArray(svg.encode("utf-8")))
+        return _renderer_for(self._name, color.name(QColor.NameFormat.HexArgb))
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode,
               state: QIcon.State) -> None:
