@@ -11,10 +11,14 @@
   progress events are gathered into one ``progress`` message per run segment (``data["events"]``,
   capped at the last 200), ``check_result`` events also into a ``checks`` message, an interrupt
   into a card (``confirm_start`` → ``safety``, ``approve_plan`` → ``plan``, ``approve_fetch`` →
-  ``fetch``, ``ask_human`` → ``question``), the end into an ``artifact`` or ``error`` message.
-  It returns a :class:`ChatUpdate` naming what changed, so the interface redraws only that.
+  ``fetch``, ``ask_human`` → ``question``), the end into an ``artifact`` or ``error`` message;
+  a finished run's answer comes first: an assistant ``text`` message in Markdown summing the
+  run up from its report.md. It returns a :class:`ChatUpdate` naming what changed, so the
+  interface redraws only that.
 - :meth:`Conversations.decide` stores the person's answer to a card (a ``decision`` message)
-  and queues the run with it.
+  and queues the run with it; :meth:`Conversations.resume` continues the run of an error
+  card.
+- :meth:`Conversations.delete_chat` stops the chat's runs, then deletes it.
 - :meth:`Conversations.regenerate` re-runs the last run from its previous checkpoint as a new
   branch; :meth:`Conversations.edit` adds an edited copy of an earlier user message as a new
   branch and starts a run for it.
@@ -49,6 +53,8 @@ MAX_EVENTS = 200
 #: The interrupts free text answers (``ask_human``: "continue" with the text as feedback;
 #: ``confirm_start``: "edit" with the text as the new request).
 TEXT_ANSWERS = ("ask_human", "confirm_start")
+#: Most characters of report.md a finished run's summary message shows (whole sections).
+SUMMARY_CHARS = 4_000
 
 _log = logging.getLogger(__name__)
 _CARDS = frozenset(CARD_KINDS.values())
@@ -79,6 +85,10 @@ class ChatUpdate(BaseModel):
         message: the message added or changed (None when nothing is shown for the event).
         change: ``added`` (append a widget) or ``updated`` (redraw that message's widget).
         busy: whether the chat's run is still working after this event (the Stop button).
+        before: messages the same event added before ``message``, in order (each the
+            parent of the next, the last one ``message``'s parent): a finished run's summary
+            (an assistant ``text`` message) before its artifact or error card. Show them
+            first.
 
     """
 
@@ -88,6 +98,7 @@ class ChatUpdate(BaseModel):
     message: Message | None = None
     change: Literal["added", "updated"] = "added"
     busy: bool = False
+    before: tuple[Message, ...] = ()
 
 
 class _Segment:
@@ -221,6 +232,31 @@ class Conversations:
             self._follow(run_id, card.chat_id, message.message_id)
             return message
 
+    def resume(self, message_id: str) -> None:
+        """Continue the run of the error card ``message_id`` where it stopped.
+
+        The run is queued (:meth:`Coordinator.resume`); its next messages follow its newest
+        one. A run that waits for an answer shows its question again.
+
+        Raises:
+            InputError: no such message, not an error card of a run, the run cannot be
+                resumed (it ended for good, or is working now), or the coordinator shut down.
+
+        """
+        card = self._store.get_message(message_id)
+        if card.kind != "error" or card.run_id is None:
+            raise InputError("Only a stopped run's message can be resumed: send the task again"
+                             " to start a new run.")
+        if not card.data.get("resumable", False):
+            raise InputError("This run cannot be resumed: send the task again or regenerate"
+                             " the answer.")
+        run_id = card.run_id
+        with self._lock:
+            if self._locate(run_id) is None:  # its messages were in no chat's tree any more
+                self._follow(run_id, card.chat_id, message_id)
+            self._segments.pop(run_id, None)
+            self._coordinator.resume(run_id)
+
     def stop(self, chat_id: str) -> None:
         """Cancel the chat's working (queued or running) runs; a no-op when none works."""
         with self._lock:
@@ -231,6 +267,31 @@ class Conversations:
                     self._coordinator.cancel(run_id)
                 except InputError as exc:  # it ended meanwhile
                     _log.info("stop of run %s: %s", run_id, exc)
+
+    def delete_chat(self, chat_id: str) -> None:
+        """Stop the chat's runs, then delete the chat and its messages.
+
+        Queued and running runs are cancelled, and so are runs waiting for an answer (all
+        stay resumable from the task manager; their records are kept). Events of these runs
+        that arrive afterwards store nothing (:meth:`apply` gives ``chat_id`` None).
+
+        Raises:
+            InputError: no such chat.
+
+        """
+        self._store.get_chat(chat_id)
+        runs = self._runs_of(chat_id)
+        for run_id in runs:
+            try:
+                status = self._coordinator.task(run_id).status
+                if status in ("queued", "running", "waiting"):
+                    self._coordinator.cancel(run_id)
+            except InputError as exc:  # it ended meanwhile, or its records are gone
+                _log.info("stop of run %s of a deleted chat: %s", run_id, exc)
+        with self._lock:
+            self._store.delete_chat(chat_id)
+            for run_id in runs | {r for r, c in self._chats.items() if c == chat_id}:
+                self._forget(run_id)
 
     def regenerate(self, chat_id: str) -> str:
         """Re-run the chat's last run from its previous checkpoint, as a new branch.
@@ -312,6 +373,7 @@ class Conversations:
             chat_id = self._locate(run_id)
             if chat_id is None:
                 return ChatUpdate(chat_id=None)
+            before: list[Message] = []
             try:
                 if event.kind == "progress":
                     message, change = self._progress(chat_id, event)
@@ -320,13 +382,14 @@ class Conversations:
                     if event.kind == "interrupt":
                         message, change = self._card(chat_id, event)
                     else:
-                        message, change = self._ending(chat_id, event), "added"
+                        *before, message = self._ending(chat_id, event)
+                        change = "added"
             except InputError as exc:  # the chat (or the run's message) was deleted
                 _log.info("event of run %s not stored: %s", run_id, exc)
                 self._forget(run_id)
                 return ChatUpdate(chat_id=None)
             return ChatUpdate(chat_id=chat_id, message=message, change=change,
-                              busy=self._working(run_id))
+                              busy=self._working(run_id), before=tuple(before))
 
     # -- reading --------------------------------------------------------------------------
 
@@ -340,6 +403,21 @@ class Conversations:
         """The chat a run belongs to (None: no chat names it on its current thread)."""
         with self._lock:
             return self._locate(run_id)
+
+    def _runs_of(self, chat_id: str) -> set[str]:
+        """The chat's runs known now.
+
+        Those of this session, and every run the coordinator lists (recent ones) that works
+        or waits and whose messages are in the chat.
+        """
+        with self._lock:
+            runs = {run for run, chat in self._chats.items() if chat == chat_id}
+        for info in self._coordinator.tasks():
+            if info.run_id not in runs and info.status in ("queued", "running", "waiting"):
+                with self._lock:
+                    if self._locate(info.run_id) == chat_id:
+                        runs.add(info.run_id)
+        return runs
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -375,8 +453,9 @@ class Conversations:
                  parent: str | None) -> None:
         """Lock held. Store the person's message and the reason it could not be acted on."""
         message = self._store.add_message(chat_id, "user", text, data=data, parent_id=parent)
-        self._store.add_message(chat_id, "system", str(error), kind="error",
-                                data={"error": str(error), "resumable": False},
+        reason = self._coordinator.redact(str(error))
+        self._store.add_message(chat_id, "system", reason, kind="error",
+                                data={"error": reason, "resumable": False},
                                 parent_id=message.message_id)
 
     def _working(self, run_id: str) -> bool:
@@ -465,29 +544,107 @@ class Conversations:
         summary = str(payload.get("summary", ""))
         return self._add(chat_id, event.run_id, summary, kind, payload), "added"
 
-    def _ending(self, chat_id: str, event: RunEvent) -> Message:
-        """Lock held. The end of a stream: the artifact, or why the run stopped."""
+    def _ending(self, chat_id: str, event: RunEvent) -> list[Message]:
+        """Lock held. The end of a stream: the run's summary and artifact, or why it stopped.
+
+        A finished run gets its summary (an assistant ``text`` message, see
+        :func:`run_summary`) and then its ``artifact`` or ``error`` card; a stopped one
+        (``failed`` event) gets the error card only.
+        """
         data = _jsonable(event.data)
-        if event.kind == "finished" and data.get("status") == "done":
-            path = str((data.get("artifact") or {}).get("path", ""))
-            line = f"Done: {Path(path).name}" if path else "Done"
-            return self._add(chat_id, event.run_id, line, "artifact", data)
         if event.kind == "finished":
-            status = str(data.get("status", "failed"))
-            reason = str(data.get("error") or _ENDINGS.get(status, f"The run ended ({status})."))
-            return self._add(chat_id, event.run_id, reason, "error",
-                             {"error": reason, "resumable": status == "failed",
-                              "status": status})
+            summary = self._coordinator.redact(run_summary(data))
+            text = self._add(chat_id, event.run_id, summary, "text",
+                             {"report": data.get("report"), "status": data.get("status")})
+            return [text, self._finished_card(chat_id, event.run_id, data)]
         error = str(data.get("error", ""))
         line = "Cancelled" if error == "cancelled" else error
-        return self._add(chat_id, event.run_id, line, "error",
-                         data | {"error": error, "resumable": bool(data.get("resumable", True))})
+        return [self._add(chat_id, event.run_id, line, "error",
+                          data | {"error": error,
+                                  "resumable": bool(data.get("resumable", True))})]
+
+    def _finished_card(self, chat_id: str, run_id: str, data: dict[str, Any]) -> Message:
+        """Lock held. A finished run's card: the artifact, or why it ended without one."""
+        if data.get("status") == "done":
+            path = str((data.get("artifact") or {}).get("path", ""))
+            line = f"Done: {Path(path).name}" if path else "Done"
+            return self._add(chat_id, run_id, line, "artifact", data)
+        status = str(data.get("status", "failed"))
+        reason = str(data.get("error") or _ENDINGS.get(status, f"The run ended ({status})."))
+        return self._add(chat_id, run_id, reason, "error",
+                         {"error": reason, "resumable": status == "failed", "status": status})
 
 
 #: The line of a run that ended without an artifact and without saying why.
 _ENDINGS = {"refused": "The safety gate refused this request.",
             "rejected": "You rejected the request.",
             "stopped": "You stopped the run."}
+
+
+def run_summary(data: Mapping[str, Any]) -> str:
+    """A finished run's answer in Markdown, from its ``finished`` event's ``data``.
+
+    The run's report.md (``data["report"]``), without its title and the task (the person's
+    own message): whole sections in order while they fit in :data:`SUMMARY_CHARS`
+    characters (the first one cut at a line when it alone is longer), then a line saying
+    the full report opens from the card. Without a readable report: a short summary of the
+    status, the specification's title, the checks and the executable's name.
+    """
+    report = data.get("report")
+    text = ""
+    if report:
+        try:
+            text = Path(str(report)).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            _log.info("report %s not read: %s", report, exc)
+    excerpt = _report_excerpt(text) if text.strip() else ""
+    return excerpt or _composed_summary(data)
+
+
+def _report_excerpt(text: str) -> str:
+    """report.md's first sections (see :func:`run_summary`); "" when nothing is left."""
+    sections: list[list[str]] = [[]]
+    for line in text.splitlines():
+        if line.startswith("## "):
+            sections.append([])
+        sections[-1].append(line)
+    head = [line for line in sections[0] if not line.startswith("# ")]
+    parts = ["\n".join(head).strip()]
+    parts += ["\n".join(section).strip() for section in sections[1:]
+              if section[0].strip() != "## Task"]
+    parts = [part for part in parts if part]
+    if not parts:
+        return ""
+    shown: list[str] = []
+    used = 0
+    for part in parts:
+        if used + len(part) > SUMMARY_CHARS:
+            if not shown:  # one huge section: its first lines
+                cut = part[:SUMMARY_CHARS].rsplit("\n", 1)[0]
+                shown.append(cut + "\n\n…")
+            break
+        shown.append(part)
+        used += len(part) + 2
+    if len(shown) < len(parts) or shown[-1].endswith("…"):
+        shown.append("*The full report opens from the card below.*")
+    return "\n\n".join(shown)
+
+
+def _composed_summary(data: Mapping[str, Any]) -> str:
+    """A short Markdown summary of a finished run without a report."""
+    status = str(data.get("status") or "failed")
+    title = str(data.get("title") or "").strip()
+    path = str((data.get("artifact") or {}).get("path") or "")
+    lines = [f"**Status:** {status}" + (f" — {title}" if title else "")]
+    if status == "done":
+        lines.append("All checks passed." if data.get("checks_passed")
+                     else "The checks did not all pass.")
+    if path:
+        lines.append(f"The executable: `{Path(path).name}`.")
+    error = str(data.get("error") or "").strip()
+    if error and status != "done":
+        lines.append(f"**Reason:** {error}")
+    return "\n\n".join(lines)
 
 
 def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:

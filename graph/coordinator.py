@@ -115,11 +115,14 @@ class Coordinator:
         self._tasks: dict[str, TaskInfo] = {}
         self._running: set[str] = set()
         self._cancelling: set[str] = set()  # running runs the person asked to stop
+        self._driving: dict[str, str] = {}  # worker thread name -> the run it drives now
         self._closed = False
-        self._workers = [threading.Thread(target=self._work, name=f"coordinator-{n}",
-                                          daemon=True) for n in range(max_parallel)]
+        self._workers = [self._new_worker(n) for n in range(max_parallel)]
         for worker in self._workers:
             worker.start()
+
+    def _new_worker(self, number: int) -> threading.Thread:
+        return threading.Thread(target=self._work, name=f"coordinator-{number}", daemon=True)
 
     # -- queueing ---------------------------------------------------------------------------
 
@@ -133,19 +136,38 @@ class Coordinator:
 
         Raises:
             InputError: as :meth:`Engine.start` (nothing is created or queued), or the
-                coordinator has shut down.
+                coordinator has shut down (before the run was created: nothing is created;
+                while it was being created: it is kept cancelled and resumable, and the
+                message says MultiCoder is shutting down).
 
         """
         with self._lock:
             self._check_open()
         run_id = self._engine.start(task, models=models, attachments=attachments,
                                     sandbox=sandbox)
-        with self._lock:
-            self._tasks[run_id] = TaskInfo(run_id=run_id, task=_first_line(task),
-                                           status="queued", priority=priority)
-            self._push(run_id, None, priority)
-        self._changed(run_id)
+        self._queue_new(run_id, _first_line(task), priority)
         return run_id
+
+    def _queue_new(self, run_id: str, task: str, priority: int) -> None:
+        """Queue a run just created, unless the coordinator shut down meanwhile.
+
+        Raises:
+            InputError: it shut down: the run is marked cancelled (resumable) instead.
+
+        """
+        with self._lock:
+            closed = self._closed
+            self._tasks[run_id] = TaskInfo(
+                run_id=run_id, task=task, status="cancelled" if closed else "queued",
+                priority=priority, error=CANCELLED_ERROR if closed else None, resumable=closed)
+            if not closed:
+                self._push(run_id, None, priority)
+        if closed:
+            self._cancel_quietly(run_id)
+        self._changed(run_id)
+        if closed:
+            raise InputError("MultiCoder is shutting down: the run was kept and can be resumed"
+                             " after the restart")
 
     def answer(self, run_id: str, decision: Mapping[str, Any], *, priority: int = 0) -> None:
         """Queue the continuation of a waiting run with the person's decision.
@@ -169,6 +191,7 @@ class Coordinator:
             raise InputError(f"run '{run_id}' does not wait for a decision ({info.status})")
         priority = priority or info.priority
         with self._lock:
+            self._check_open()
             self._check_idle(run_id)
             self._tasks[run_id] = info.model_copy(update={"status": "queued",
                                                           "priority": priority, "error": None})
@@ -193,6 +216,7 @@ class Coordinator:
                              " resumed; regenerate it or start a new one")
         priority = priority or info.priority
         with self._lock:
+            self._check_open()
             self._check_idle(run_id)
             self._tasks[run_id] = info.model_copy(update={"status": "queued",
                                                           "priority": priority, "error": None})
@@ -240,7 +264,8 @@ class Coordinator:
         the original's priority. Returns the new run's id.
 
         Raises:
-            InputError: the run has no earlier checkpoint, or is queued or running now.
+            InputError: the run has no earlier checkpoint, is queued or running now, or the
+                coordinator has shut down (as :meth:`start` says).
 
         """
         from graph.replay import INPUT_NODE, fork, run_history
@@ -258,11 +283,7 @@ class Coordinator:
         if not earlier:
             raise InputError(f"run '{run_id}' has no earlier checkpoint to run again from")
         new_id = fork(self._engine, run_id, earlier[-1].checkpoint_id)
-        with self._lock:
-            self._tasks[new_id] = TaskInfo(run_id=new_id, task=info.task, status="queued",
-                                           priority=info.priority)
-            self._push(new_id, None, info.priority)
-        self._changed(new_id)
+        self._queue_new(new_id, info.task, info.priority)
         return new_id
 
     def set_priority(self, run_id: str, priority: int) -> None:
@@ -301,7 +322,7 @@ class Coordinator:
         infos = dict(known)
         for row in rows:
             if row.run_id not in infos:
-                infos[row.run_id] = _from_row(row)
+                infos[row.run_id] = _from_row(row, self._engine.redactor)
         newest = sorted(infos.values(), key=lambda i: i.run_id, reverse=True)
         return sorted(newest, key=lambda i: (0, 0) if i.run_id in running
                       else (1, order[i.run_id]) if i.run_id in order else (2, 0))
@@ -315,12 +336,47 @@ class Coordinator:
         """
         with self._lock:
             info = self._tasks.get(run_id)
-        return info if info is not None else _from_row(self._engine.get_run(run_id))
+        return info if info is not None else _from_row(self._engine.get_run(run_id),
+                                                       self._engine.redactor)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret the engine knows (and anything key-like) redacted."""
+        return self._engine.redactor(text)
 
     def busy(self) -> bool:
         """True while any run is queued or running."""
         with self._lock:
             return bool(self._queue or self._running)
+
+    def restart(self) -> str:
+        """Replace worker threads that have stopped; returns a sentence saying what happened.
+
+        A worker never stops on an error of a run; should one stop all the same, its run is
+        marked failed (resumable, its ``failed`` event passed on) and a new worker takes its
+        place, so queued work goes on.
+
+        Raises:
+            InputError: the coordinator has shut down.
+
+        """
+        with self._lock:
+            self._check_open()
+            dead = [(n, w) for n, w in enumerate(self._workers) if not w.is_alive()]
+            orphans = [self._driving.pop(w.name) for _, w in dead if w.name in self._driving]
+            for run_id in orphans:
+                self._running.discard(run_id)
+                self._cancelling.discard(run_id)
+            for number, _ in dead:
+                self._workers[number] = self._new_worker(number)
+                self._workers[number].start()
+            total = len(self._workers)
+        for run_id in orphans:
+            self._deliver(RunEvent(run_id, "failed", {
+                "error": "interrupted: the worker driving it stopped", "resumable": True}))
+        if not dead:
+            running = "The worker is" if total == 1 else f"All {total} workers are"
+            return f"{running} running: there was nothing to restart."
+        return f"{len(dead)} of {total} workers had stopped and were started again."
 
     def shutdown(self, *, wait: bool = True, timeout_s: float = 10.0) -> None:
         """Cancel queued work, ask running runs to stop, and (when ``wait``) join workers.
@@ -359,13 +415,16 @@ class Coordinator:
                     return
                 _, _, run_id, decision = heapq.heappop(self._queue)
                 self._running.add(run_id)
-            if self._update(run_id, status="running", error=None):
-                self._changed(run_id)
+                self._driving[threading.current_thread().name] = run_id
             try:
+                if self._update(run_id, status="running", error=None):
+                    self._changed(run_id)
                 self._drive(run_id, decision)
             except Exception:  # a bug here must not end the worker
                 _log.exception("driving run %s failed", run_id)
                 self._release(run_id)
+            with self._lock:  # not reached when the thread dies: restart() frees the run
+                self._driving.pop(threading.current_thread().name, None)
 
     def _drive(self, run_id: str, decision: dict[str, Any] | None) -> None:
         """Stream one run until it waits or ends, passing on its events.
@@ -393,31 +452,47 @@ class Coordinator:
                     self._cancel_quietly(run_id)
                 self._deliver(event)
         except InputError as exc:  # another process drives it, or it waits for no answer
-            self._finish(run_id, RunEvent(run_id, "failed", {"error": str(exc),
-                                                             "resumable": True}))
+            self._finish(run_id, RunEvent(run_id, "failed", {
+                "error": self._engine.redactor(str(exc)), "resumable": True}))
             return
         except Exception as exc:  # an engine bug must not lose the run: report it
             _log.exception("run %s failed", run_id)
-            self._finish(run_id, RunEvent(run_id, "failed", {
-                "error": f"internal error: {type(exc).__name__}: {exc}", "resumable": True}))
+            error = self._engine.redactor(f"internal error: {type(exc).__name__}: {exc}")
+            self._finish(run_id, RunEvent(run_id, "failed", {"error": error,
+                                                             "resumable": True}))
             return
         self._finish(run_id, RunEvent(run_id, "failed", {
             "error": "the run stopped without saying why", "resumable": True}))
 
     def _finish(self, run_id: str, last: RunEvent) -> None:
-        """The stream is over: free the run, then pass on its last event."""
-        cancel = last.kind == "interrupt" and self._is_cancelling(run_id)
-        if cancel:  # the cancel came as the run reached a question: mark it cancelled
-            self._cancel_quietly(run_id)
+        """The stream is over: free the run, then pass on its last event.
+
+        A cancel that came as the run reached a question (up to the moment the run is freed)
+        marks it cancelled: the question still waits, and the cancelled event follows it.
+        """
         changed = self._track(last)
-        if cancel:
+        cancel = last.kind == "interrupt" and not self._release_unless_cancelling(run_id)
+        if cancel:  # still counted as running here: nobody answers or resumes it meanwhile
+            self._cancel_quietly(run_id)
             changed = self._track(_cancelled(run_id)) or changed
         self._release(run_id)
         self._emit(last)
-        if cancel:  # the question still waits; the run is cancelled
+        if cancel:
             self._emit(_cancelled(run_id))
         if changed:
             self._changed(run_id)
+
+    def _release_unless_cancelling(self, run_id: str) -> bool:
+        """Free the run unless a cancel was asked for it; True when it was freed.
+
+        From the moment it is freed, :meth:`cancel` treats the run as idle (and delivers the
+        cancelled event itself), so no cancel falls between the two.
+        """
+        with self._lock:
+            if run_id in self._cancelling:
+                return False
+            self._running.discard(run_id)
+            return True
 
     def _release(self, run_id: str) -> None:
         """The run is no longer running."""
@@ -541,10 +616,13 @@ def _first_line(task: str) -> str:
     return next((line.strip() for line in task.splitlines() if line.strip()), "")
 
 
-def _from_row(row: RunRow) -> TaskInfo:
-    """A run the coordinator does not drive, as its index row describes it."""
+def _from_row(row: RunRow, redact: Callable[[str], str] = str) -> TaskInfo:
+    """A run the coordinator does not drive, as its index row describes it.
+
+    Its error is passed through ``redact`` (the engine's redactor).
+    """
     status: TaskStatus
-    error = row.error
+    error = redact(row.error) if row.error else row.error
     if row.status in ("created", "running"):
         if _is_driven(Path(row.run_dir)):
             status = "running"

@@ -63,6 +63,10 @@ MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 #: Seconds after a failure to open semantic memory before a new run tries again.
 MEMORY_RETRY_S = 60.0
 RUN_LOCK = ".lock"
+#: Seconds :meth:`Engine.stream` waits for a run's lock: others hold it only for a moment to
+#: see whether the run is driven (:meth:`Engine.cancel`, the task manager), unless a process
+#: drives the run.
+RUN_LOCK_WAIT_S = 2.0
 CANCEL_FLAG = "CANCEL"
 #: A run in one of these has ended for good; failed and cancelled runs can still be resumed.
 ENDED_STATUSES = ("done", "refused", "rejected", "stopped")
@@ -81,9 +85,14 @@ class RunEvent:
 
     ``kind``: "progress" (node started, tool call, check result ...), "interrupt" (the run
     waits for a decision; ``data`` is the interrupt payload), "finished" (``data["status"]``,
-    ``"artifact"``, ``"error"``, ``"run_dir"`` and ``"report"``: report.md's path or None),
-    or "failed" (``data["error"]``; the run is saved and resumable; a run stopped at a budget
-    also has ``data["budget"]``, ``data["limit"]`` and ``data["spent"]``).
+    ``"artifact"``, ``"error"``, ``"run_dir"``, ``"report"``: report.md's path or None,
+    ``"title"``: the specification's title or None, ``"checks_passed"``: whether the last
+    check round passed), or "failed" (``data["error"]``; the run is saved and resumable; a
+    run stopped at a budget also has ``data["budget"]``, ``data["limit"]`` and
+    ``data["spent"]``).
+
+    Every event the engine yields has passed through its redactor (:attr:`Engine.redactor`):
+    no key it knows, nor anything that looks like one, is in ``data``.
     """
 
     run_id: str
@@ -124,7 +133,8 @@ class Engine:
     """Runs the graph for the interfaces.
 
     Args:
-        settings: the validated settings (data dir, providers, models, limits).
+        settings: the validated settings (data dir, providers, models, limits). An
+            interactive app hands in changed settings with :meth:`apply_settings`.
 
     """
 
@@ -149,6 +159,81 @@ class Engine:
         self._recall_failed_at: float | None = None  # time.monotonic() of the last failure
         self._recall_lock = threading.Lock()
         self._recall_warned: set[str] = set()
+        # id(recall) -> (recall, streaming runs using it): a recall replaced meanwhile
+        # (apply_settings, restart) is closed once the last of them ends
+        self._recall_users: dict[int, tuple[Recall, int]] = {}
+        self._recall_stale = False  # the settings of semantic memory changed: reopen it
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use ``settings`` for every run started or resumed from now on.
+
+        The sandbox backend and its limits, providers, models per role, budgets, paranoid
+        mode, web access and retention take effect at the next :meth:`start` or
+        :meth:`stream`; a run streaming now keeps the services it started with. When
+        ``[memory]`` changed (or the provider of ``PROVIDER:MODEL`` embeddings did),
+        semantic memory is closed and reopened at its next use with the new settings.
+        Keys the new providers read from the environment are added to :attr:`redactor`
+        (keys from the keyring are added when a run uses them).
+
+        Args:
+            settings: the validated settings, as :class:`graph.settings.Settings` loads them.
+
+        Raises:
+            InputError: ``settings.data_dir`` is not this engine's data folder (nothing is
+                applied: the data folder changes when MultiCoder restarts).
+
+        """
+        if not _same_path(settings.data_dir, self.settings.data_dir):
+            raise InputError("the data folder changes when MultiCoder restarts")
+        old, new = self.settings, settings.model_copy(update={"data_dir": self.settings.data_dir})
+        for provider in new.providers.values():
+            if provider.api_key_env:
+                self.redactor.add(os.environ.get(provider.api_key_env))
+        if new.web.github_token_env:
+            self.redactor.add(os.environ.get(new.web.github_token_env))
+        self.settings = new
+        if _memory_changed(old, new):
+            # without waiting for the memory lock (an opening may take seconds): the next use
+            # of semantic memory closes it and opens it with these settings
+            self._recall_stale = True
+
+    def restart(self, component: str) -> str:
+        """Restart one of the engine's components; returns a sentence saying what happened.
+
+        Args:
+            component: ``"memory"``: semantic memory is closed and opened again now (a run
+                streaming meanwhile finishes with the one it has); ``"web"``: the web tools
+                are checked against the current ``[web]`` settings (each run opens its own
+                web client, so nothing stays open between runs).
+
+        Raises:
+            InputError: another component (the coordinator restarts its own workers:
+                :meth:`graph.coordinator.Coordinator.restart`), or invalid ``[web]`` settings.
+
+        """
+        if component == "memory":
+            with self._recall_lock:
+                self._reset_recall()
+                if not self.settings.memory.semantic:
+                    self._recall_opened = True
+                    return "Semantic memory is off in the settings: there is nothing to open."
+                self._open_recall()
+                error = self._recall_error
+            if error is not None:
+                return self.redactor(f"Semantic memory could not be opened again: {error}")
+            return "Semantic memory was closed and opened again."
+        if component == "web":
+            settings = self.settings
+            if not settings.web.enabled:
+                return "The web tools are off in the settings: there is nothing to restart."
+            client = self._web_client(settings)
+            if client is not None:
+                client.close()
+            return ("The web tools are ready: each run opens its own connection with the"
+                    " current settings.")
+        raise InputError(f"'{component}' cannot be restarted here (components: memory, web)")
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -179,14 +264,24 @@ class Engine:
                 variable to set, key refused).
 
         """
-        selector = ModelSelector(roles=roles, providers=self.settings.providers,
+        settings = self.settings
+        self._add_keys(roles, settings)
+        selector = ModelSelector(roles=roles, providers=settings.providers,
                                  key_lookup=lookup_key)
         try:
             selector.validate()
             if remote:
                 selector.preflight()
         except (ModelConfigError, ProviderAuthError, CassetteError) as exc:
-            raise InputError(str(exc)) from None
+            raise InputError(self.redactor(str(exc))) from None
+
+    def _add_keys(self, roles: Mapping[str, Sequence[ModelRef]], settings: Settings) -> None:
+        """Hide the keys of the providers ``roles`` use (environment or keyring)."""
+        for name in {ref.provider for refs in roles.values() for ref in refs}:
+            provider = settings.providers.get(name)
+            key = lookup_key(name, provider) if provider else None
+            if key:
+                self.redactor.add(key)
 
     def start(self, task: str, *, models: Mapping[str, Sequence[str]] | None = None,
               attachments: Sequence[Path] = (), sandbox: str | None = None,
@@ -232,9 +327,13 @@ class Engine:
                 int(value) if name in ("max_tokens", "max_model_calls") else float(value))
         return checked
 
-    def run_limits(self, config: RunConfig) -> Limits:
-        """The limits of a run: the settings' limits with the run's own overrides applied."""
-        return replace(self.settings.limits.to_limits(), **config.limits)  # type: ignore[arg-type]
+    def run_limits(self, config: RunConfig, settings: Settings | None = None) -> Limits:
+        """The limits of a run: the settings' limits with the run's own overrides applied.
+
+        ``settings``: the settings to read (default: the engine's current ones).
+        """
+        limits = (settings or self.settings).limits.to_limits()
+        return replace(limits, **config.limits)  # type: ignore[arg-type]
 
     def set_limits(self, run_id: str, limits: Mapping[str, float | None]) -> Limits:
         """Change a run's budgets (``resume --max-tokens N`` ...); kept in its ``run.json``.
@@ -363,37 +462,33 @@ class Engine:
             InputError: no such run.
 
         """
+        settings = self.settings  # one version throughout, whatever apply_settings does
         record = self._open_record(run_id)
         config = self._run_config(record)
         roles = self.model_roles(config.models)
-        for refs in roles.values():
-            for ref in refs:
-                provider = self.settings.providers.get(ref.provider)
-                key = lookup_key(ref.provider, provider) if provider else None
-                if key:
-                    self.redactor.add(key)
+        self._add_keys(roles, settings)
 
         def on_model_event(event: dict[str, Any]) -> None:
             data = dict(event)
             record.event(str(data.pop("type", "model")), **data)
 
-        limits = self.run_limits(config)
+        limits = self.run_limits(config, settings)
         models = ModelSelector(
-            roles=roles, providers=self.settings.providers, key_lookup=lookup_key,
+            roles=roles, providers=settings.providers, key_lookup=lookup_key,
             recorder=CassetteRecorder(record.run_dir / "cassette.jsonl", self.redactor),
             on_event=on_model_event,
-            budget=RunBudget.restore(record.run_dir, limits, self.settings.providers, run_id))
-        sandbox = open_sandbox(config.sandbox, self.settings.sandbox, record.workspace,
+            budget=RunBudget.restore(record.run_dir, limits, settings.providers, run_id))
+        sandbox = open_sandbox(config.sandbox, settings.sandbox, record.workspace,
                                writable=[record.dist_dir])
         cancel_flag = record.run_dir / CANCEL_FLAG
         return Services(
             record=record, models=models, sandbox=sandbox,
             environment=AppEnvironment(record.workspace, sandbox),
-            registry=default_registry(web=self.settings.web.enabled),
+            registry=default_registry(web=settings.web.enabled),
             policy=Policy(workspace=record.workspace),
             limits=limits, cancelled=cancel_flag.exists,
             # a replay is offline: no live web, whichever engine drives it (graph.replay)
-            web=None if config.replay_of else self._web_client(),
+            web=None if config.replay_of else self._web_client(settings),
             memory=self._memory(record))
 
     def warm_up(self) -> None:
@@ -403,14 +498,9 @@ class Engine:
         kept and reported by the first run, as when a run opens it.
         """
         with self._recall_lock:
-            if self._recall_opened:
-                return
-            self._recall_opened = True
-            try:
-                self._recall = open_recall(self.settings, redactor=self.redactor)
-            except Exception as exc:  # memory is a help, never a reason to fail
-                self._recall_error = f"{type(exc).__name__}: {exc}"
-                self._recall_failed_at = monotonic()
+            self._refresh_recall()
+            if not self._recall_opened:
+                self._open_recall()
 
     def _memory(self, record: RunRecord) -> Recall | None:
         """Semantic memory for the run's recall and learning (None: off or unavailable).
@@ -422,39 +512,87 @@ class Engine:
         again, so a lock that was busy at start-up does not switch memory off for good.
         """
         with self._recall_lock:
+            self._refresh_recall()
             retry = (self._recall_failed_at is not None
                      and monotonic() - self._recall_failed_at >= MEMORY_RETRY_S)
             if not self._recall_opened or retry:
-                self._recall_opened = True
-                try:
-                    self._recall = open_recall(self.settings, redactor=self.redactor)
-                    self._recall_error = self._recall_failed_at = None
-                except Exception as exc:  # memory is a help, never a reason to fail a run
-                    self._recall_error = f"{type(exc).__name__}: {exc}"
-                    self._recall_failed_at = monotonic()
+                self._open_recall()
             if self._recall_error is not None and record.run_id not in self._recall_warned:
                 self._recall_warned.add(record.run_id)
                 record.logger.warning("semantic memory is unavailable, the run goes on without"
                                       " recall: %s", self._recall_error)
         return self._recall
 
-    def _web_client(self) -> WebClient | None:
+    def _open_recall(self) -> None:
+        """``_recall_lock`` held. Open semantic memory now; a failure is kept, never raised."""
+        self._recall_opened = True
+        try:
+            self._recall = open_recall(self.settings, redactor=self.redactor)
+            self._recall_error = self._recall_failed_at = None
+        except Exception as exc:  # memory is a help, never a reason to fail a run
+            self._recall = None
+            self._recall_error = self.redactor(f"{type(exc).__name__}: {exc}")
+            self._recall_failed_at = monotonic()
+
+    def _refresh_recall(self) -> None:
+        """``_recall_lock`` held. Forget semantic memory when its settings changed."""
+        if self._recall_stale:
+            self._recall_stale = False
+            self._reset_recall()
+
+    def _reset_recall(self) -> None:
+        """``_recall_lock`` held. Forget semantic memory: the next use opens it again.
+
+        The recall it had is closed now, or (a streaming run uses it) when that run ends.
+        """
+        old = self._recall
+        self._recall, self._recall_error, self._recall_failed_at = None, None, None
+        self._recall_opened = self._recall_stale = False
+        self._recall_warned.clear()
+        if old is not None and old is not self._recall and id(old) not in self._recall_users:
+            _close_recall(old)
+
+    def _hold_recall(self, recall: Recall | None) -> None:
+        """A streaming run uses ``recall`` (see :meth:`_release_recall`)."""
+        if recall is None:
+            return
+        with self._recall_lock:
+            _, users = self._recall_users.get(id(recall), (recall, 0))
+            self._recall_users[id(recall)] = (recall, users + 1)
+
+    def _release_recall(self, recall: Recall | None) -> None:
+        """The run using ``recall`` ended; a replaced recall no run uses any more is closed."""
+        if recall is None:
+            return
+        with self._recall_lock:
+            _, users = self._recall_users.get(id(recall), (recall, 1))
+            if users > 1:
+                self._recall_users[id(recall)] = (recall, users - 1)
+                return
+            self._recall_users.pop(id(recall), None)
+            if recall is not self._recall:
+                _close_recall(recall)
+
+    def _web_client(self, settings: Settings | None = None) -> WebClient | None:
         """The coder's web client from ``[web]`` (None when off); the token is redacted.
+
+        ``settings``: the settings to read (default: the engine's current ones).
 
         Raises:
             InputError: a ``[web]`` address is not http(s).
 
         """
-        web = self.settings.web
+        settings = settings or self.settings
+        web = settings.web
         if not web.enabled:
             return None
         token = os.environ.get(web.github_token_env) or None
         if token:
             self.redactor.add(token)
         try:
-            return web.client(self.settings.data_dir, token)
+            return web.client(settings.data_dir, token)
         except WebError as exc:
-            raise InputError(f"invalid [web] setting: {exc}") from None
+            raise InputError(self.redactor(f"invalid [web] setting: {exc}")) from None
 
     def stream(self, run_id: str, decision: Mapping[str, Any] | None = None
                ) -> Iterator[RunEvent]:
@@ -475,13 +613,17 @@ class Engine:
         """
         services = self.services(run_id)
         record = services.record
-        lock = FileLock(record.run_dir / RUN_LOCK, timeout=0)
+        lock = FileLock(record.run_dir / RUN_LOCK, timeout=RUN_LOCK_WAIT_S)
         try:
             lock.acquire()
         except Timeout:
+            services.sandbox.close()
+            if services.web is not None:
+                services.web.close()
             record.close()
             raise InputError(f"run '{run_id}' is being run by another process right now"
                              " (`multicoder cancel` stops it)") from None
+        self._hold_recall(services.memory)
         try:
             yield from self._stream_locked(run_id, services, decision)
         finally:
@@ -490,6 +632,7 @@ class Engine:
                 services.web.close()
             record.close()  # this also syncs the run's last lines into the archive
             lock.release()
+            self._release_recall(services.memory)
 
     def _stream_locked(self, run_id: str, services: Services,
                        decision: Mapping[str, Any] | None) -> Iterator[RunEvent]:
@@ -514,7 +657,7 @@ class Engine:
             run_config = self._run_config(record)
             initial: RunState = {"run_id": run_id, "task": run_config.task, "task_revision": 0,
                                  "attachments": run_config.attachments, "round": 0,
-                                 "rounds_allowed": self.settings.limits.max_repair_rounds,
+                                 "rounds_allowed": services.limits.max_repair_rounds,
                                  "plan_revision": 0, "status": "running"}
             payload = initial
         elif pending is not None:
@@ -533,7 +676,7 @@ class Engine:
                     payload, config, context=Context(run_id=run_id, services=services),
                     stream_mode=["updates", "custom"], durability="sync"):
                 if mode == "custom" and isinstance(chunk, Mapping):
-                    yield RunEvent(run_id, "progress", dict(chunk))
+                    yield RunEvent(run_id, "progress", self._clean(chunk))
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
                     yield self._interrupt_event(run_id, chunk["__interrupt__"][0], record)
                     return
@@ -549,12 +692,13 @@ class Engine:
         except BudgetExceeded as exc:
             # the node that asked has not finished: its checkpoint is intact and it runs again
             # (from its snapshot, replaying the answers already recorded) once raised
-            self.index.update(run_id, status="cancelled", error=str(exc))
+            error = self.redactor(str(exc))
+            self.index.update(run_id, status="cancelled", error=error)
             record.event("budget_exceeded", budget=exc.budget, limit=exc.limit,
-                         spent=exc.spent, error=str(exc))
-            yield RunEvent(run_id, "failed", {"error": str(exc), "resumable": True,
-                                              "budget": exc.budget, "limit": exc.limit,
-                                              "spent": exc.spent})
+                         spent=exc.spent, error=error)
+            yield RunEvent(run_id, "failed", self._clean({
+                "error": error, "resumable": True, "budget": exc.budget, "limit": exc.limit,
+                "spent": exc.spent}))
             return
         except (ProviderAuthError, ProviderUnavailable, CassetteError, AnswerFormatError,
                 ModelConfigError) as exc:
@@ -567,9 +711,15 @@ class Engine:
         yield self._finished_event(run_id, self.graph.get_state(config).values)
 
     def _failed(self, run_id: str, record: RunRecord, error: str) -> RunEvent:
+        error = self.redactor(error)
         self.index.update(run_id, status="failed", error=error)
         record.event("run_failed", error=error, resumable=True)
         return RunEvent(run_id, "failed", {"error": error, "resumable": True})
+
+    def _clean(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` as an event may carry it out of the engine: every secret redacted."""
+        cleaned: dict[str, Any] = self.redactor.redact_obj(dict(data))
+        return cleaned
 
     @staticmethod
     def _pending_interrupt(snapshot: StateSnapshot, record: RunRecord) -> Interrupt | None:
@@ -595,7 +745,7 @@ class Engine:
 
     def _interrupt_event(self, run_id: str, interrupt: Interrupt, record: RunRecord) -> RunEvent:
         value = interrupt.value
-        payload = dict(value) if isinstance(value, Mapping) else {"summary": str(value)}
+        payload = self._clean(value if isinstance(value, Mapping) else {"summary": str(value)})
         record.event("interrupt", interrupt=payload.get("kind"), summary=payload.get("summary"),
                      interrupt_id=interrupt.id)
         record.chat("multicoder → person", str(payload.get("summary", "")), kind="interrupt",
@@ -606,14 +756,18 @@ class Engine:
     def _finished_event(self, run_id: str, values: Mapping[str, Any]) -> RunEvent:
         status = str(values.get("status", "failed"))
         artifact = values.get("artifact") or {}
+        error = self.redactor(str(values["error"])) if values.get("error") else None
         self.index.update(run_id, status=status, artifact=str(artifact.get("path", "")) or None,
-                          outcome=status, error=values.get("error") if status != "done" else None)
+                          outcome=status, error=error if status != "done" else None)
         run_dir = Path(self.get_run(run_id).run_dir)
         report = run_dir / "report.md"
-        return RunEvent(run_id, "finished", {"status": status, "artifact": artifact,
-                                             "error": values.get("error"),
-                                             "run_dir": str(run_dir),
-                                             "report": str(report) if report.is_file() else None})
+        spec = values.get("spec")
+        title = spec.get("title") if isinstance(spec, Mapping) else None
+        return RunEvent(run_id, "finished", self._clean({
+            "status": status, "artifact": dict(artifact), "error": error,
+            "run_dir": str(run_dir), "report": str(report) if report.is_file() else None,
+            "title": str(title) if title else None,
+            "checks_passed": bool(values.get("checks_passed"))}))
 
     # -- control and history ----------------------------------------------------------------
 
@@ -691,10 +845,11 @@ class Engine:
         key = lookup_key(provider, config)
         if config.needs_key and not key:
             raise InputError(f"no API key for {provider}: set {config.api_key_env}")
+        self.redactor.add(key)
         try:
             return list_models(provider, config, key)
         except (ProviderAuthError, ProviderUnavailable) as exc:
-            raise InputError(str(exc)) from None
+            raise InputError(self.redactor(str(exc))) from None
         except openai.NotFoundError:
             raise InputError(f"provider '{provider}' does not list its models") from None
 
@@ -714,3 +869,33 @@ class Engine:
                                   keep_last=self.settings.retention_keep_last)
         for run_id in removed:  # their checkpoints go too, so the database stays small
             self.checkpointer.delete_thread(run_id)
+
+
+def _same_path(first: Path, second: Path) -> bool:
+    """Whether two paths name the same folder (resolved; spelled alike when they cannot be)."""
+    try:
+        return first.expanduser().resolve() == second.expanduser().resolve()
+    except OSError:
+        return first == second
+
+
+def _memory_changed(old: Settings, new: Settings) -> bool:
+    """Whether semantic memory must be opened again for ``new``.
+
+    It must when ``[memory]`` changed, or the provider of ``PROVIDER:MODEL`` embeddings did.
+    """
+    if old.memory != new.memory:
+        return True
+    provider = new.memory.embeddings.partition(":")[0] if ":" in new.memory.embeddings else ""
+    return bool(provider) and old.providers.get(provider) != new.providers.get(provider)
+
+
+def _close_recall(recall: Recall) -> None:
+    """Release a recall's store (its files stay); a failure is logged, never raised."""
+    close = getattr(getattr(recall, "semantic", None), "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception:  # closing is tidying up: it must not break a settings change
+        _log.warning("closing semantic memory failed", exc_info=True)

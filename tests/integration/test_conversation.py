@@ -16,7 +16,13 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from graph.chats import ChatStore, Message
-from graph.conversation import MAX_EVENTS, ChatUpdate, Conversations
+from graph.conversation import (
+    MAX_EVENTS,
+    SUMMARY_CHARS,
+    ChatUpdate,
+    Conversations,
+    run_summary,
+)
 from graph.coordinator import Coordinator
 from graph.engine import Engine, RunEvent
 from graph.errors import InputError
@@ -216,7 +222,9 @@ def test_stop_cancels_the_working_run_and_a_new_session_finds_the_chat(chats, is
     update = fresh.apply(RunEvent("20990101-000000-000000", "progress", {"type": "x"}))
     assert update.chat_id is None and update.message is None
     chats.conversations = fresh
-    chats.coordinator.resume(run_id)
+    with pytest.raises(InputError, match="Only a stopped run"):
+        fresh.resume(chats.thread(chat.chat_id)[0].message_id)
+    fresh.resume(last.message_id)  # the error card's Resume
     thread = chats.wait_for(chat.chat_id, "safety")
     resumed = thread[[m.message_id for m in thread].index(last.message_id) + 1:]
     assert [m.kind for m in resumed] in (["safety"], ["progress", "safety"])
@@ -341,5 +349,140 @@ def test_a_conversation_ends_with_the_artifact(chats):
     artifact = thread[-1]
     assert artifact.data["status"] == "done" and Path(artifact.data["artifact"]["path"]).is_file()
     assert artifact.content.startswith("Done: ")
+    answer = thread[-2]  # the run's answer, before its card
+    assert answer.kind == "text" and answer.role == "assistant" and "**Status:** done" in (
+        answer.content)
     assert any(m.kind == "checks" for m in thread)
     assert not chats.conversations.busy(chat.chat_id)
+
+
+def finishing_coder(key: str, messages) -> AIMessage:
+    """Spec, plan, then a coder that writes one file and says it is done."""
+    node = key.split("/")[0]
+    if node == "coder" and key.count("/") >= 2 and key.split("/")[2] == "0":
+        return call(0, "write_file", path="parts/main.py", content="print('parts')\n")
+    return stubborn_coder(key, messages)
+
+
+def test_a_finished_run_answers_with_its_report_before_the_artifact_card(tmp_path, monkeypatch):
+    engine, _ = scripted_engine(tmp_path, monkeypatch, finishing_coder)
+    services = engine.services
+    monkeypatch.setattr(engine, "services", lambda run_id: replace(
+        services(run_id), environment=FakeEnvironment()))
+    chats = Chats(engine, tmp_path / "data")
+    try:
+        chat = chats.store.create_chat()
+        run_id = chats.conversations.send(chat.chat_id, "write the parts")[0].run_id
+        for kind in ("safety", "plan"):
+            card = chats.wait_for(chat.chat_id, kind)[-1]
+            chats.conversations.decide(card.message_id, {"action": "approve"})
+        thread = chats.wait_for(chat.chat_id, "artifact")
+        answer, card = thread[-2], thread[-1]
+        assert (answer.kind, answer.role, answer.run_id) == ("text", "assistant", run_id)
+        assert card.parent_id == answer.message_id and card.data["report"]
+        assert answer.data["report"] == card.data["report"]
+        report = Path(card.data["report"]).read_text(encoding="utf-8")
+        assert len(report) < SUMMARY_CHARS
+        assert answer.content.startswith("**Status:** done")
+        assert "## Specification" in answer.content and "## Checks (last pass)" in answer.content
+        assert "## Task" not in answer.content and "# MultiCoder run" not in answer.content
+        with chats.lock:
+            update = next(u for e, u in chats.updates if e.kind == "finished")
+        assert [m.message_id for m in update.before] == [answer.message_id]
+        assert update.message.message_id == card.message_id
+    finally:
+        chats.close()
+
+
+def test_a_long_report_is_cut_at_whole_sections_and_no_report_gives_a_short_summary(tmp_path):
+    sections = "\n".join(f"## Section {n}\n\n" + "words of the section\n" * 40
+                          for n in range(10))
+    report = tmp_path / "report.md"
+    report.write_text(f"# MultiCoder run r-1\n\n**Status:** done\n\n## Task\n\nthe task\n\n"
+                      f"{sections}", encoding="utf-8")
+    summary = run_summary({"status": "done", "report": str(report)})
+    assert len(summary) <= SUMMARY_CHARS + 100
+    assert summary.startswith("**Status:** done") and "the task" not in summary
+    assert "## Section 0" in summary and "## Section 9" not in summary
+    assert summary.count("words of the section") % 40 == 0  # whole sections only
+    assert summary.endswith("*The full report opens from the card below.*")
+
+    huge = tmp_path / "huge.md"
+    huge.write_text("## Plan\n\n" + "a step of the plan\n" * 1000, encoding="utf-8")
+    assert len(run_summary({"status": "done", "report": str(huge)})) <= SUMMARY_CHARS + 100
+
+    composed = run_summary({"status": "done", "title": "Notes", "checks_passed": True,
+                            "artifact": {"path": "/runs/r-1/dist/notes"},
+                            "report": str(tmp_path / "missing.md")})
+    assert composed == ("**Status:** done — Notes\n\nAll checks passed.\n\n"
+                        "The executable: `notes`.")
+    refused = run_summary({"status": "refused", "error": "a keylogger"})
+    assert refused == "**Status:** refused\n\n**Reason:** a keylogger"
+
+
+def test_deleting_a_chat_stops_its_runs_first(chats):
+    waiting = chats.store.create_chat()
+    waiting_run = chats.conversations.send(waiting.chat_id, TASK, models=REPLAY)[0].run_id
+    chats.wait_for(waiting.chat_id, "safety")
+    working = chats.store.create_chat()
+    working_run = chats.conversations.send(working.chat_id, TASK, models=REPLAY)[0].run_id
+
+    chats.conversations.delete_chat(waiting.chat_id)
+    assert chats.coordinator.task(waiting_run).status == "cancelled"
+    with pytest.raises(InputError):
+        chats.store.get_chat(waiting.chat_id)
+    chats.conversations.delete_chat(working.chat_id)  # queued or running: stopped as well
+    for _ in range(int(WAIT_S * 20)):
+        if not chats.coordinator.busy():
+            break
+        threading.Event().wait(0.05)
+    assert chats.coordinator.task(working_run).status == "cancelled", (
+        chats.coordinator.task(working_run), [(e.kind, e.data) for e, _ in chats.updates
+                                              if e.run_id == working_run])
+    assert chats.coordinator.task(working_run).resumable
+    with pytest.raises(InputError):
+        chats.store.get_chat(working.chat_id)
+    assert chats.conversations.chat_of_run(working_run) is None
+    with chats.lock:
+        late = [u for e, u in chats.updates if e.run_id == working_run and e.kind == "failed"]
+    assert all(u.chat_id is None for u in late)  # nothing stored in the deleted chat
+    with pytest.raises(InputError):
+        chats.conversations.delete_chat(working.chat_id)
+
+
+def test_secrets_in_run_events_and_errors_never_reach_the_chats(tmp_path, monkeypatch):
+    import graph.engine
+
+    secret = "plainKEYvalue-7f3a9c2e1b"  # no key-like shape: hidden because the engine knows it
+    monkeypatch.setattr(graph.engine, "lookup_key", lambda name, config: secret)
+
+    def leaking(key: str, messages) -> AIMessage:
+        node = key.split("/")[0]
+        if node == "safety_gate":
+            return AIMessage(json.dumps({"level": "green", "recommendation": "approve",
+                                         "categories": [], "reasons": [f"uses {secret}"]}))
+        raise ValueError(f"the provider echoed the key {secret}")
+
+    engine, _ = scripted_engine(tmp_path, monkeypatch, leaking)
+    seen: list[RunEvent] = []
+    chats = Chats(engine, tmp_path / "data")
+    apply = chats.on_event
+
+    def on_event(event: RunEvent) -> None:
+        seen.append(event)
+        apply(event)
+
+    chats.coordinator._on_event = on_event
+    try:
+        chat = chats.store.create_chat()
+        chats.conversations.send(chat.chat_id, "write the parts")
+        card = chats.wait_for(chat.chat_id, "safety")[-1]
+        assert "[REDACTED]" in json.dumps(card.data)  # the verdict's reason, hidden
+        chats.conversations.decide(card.message_id, {"action": "approve"})
+        error = chats.wait_for(chat.chat_id, "error")[-1]
+        assert "[REDACTED]" in error.content
+    finally:
+        chats.close()
+    assert seen and all(secret not in json.dumps(e.data, default=str) for e in seen)
+    stored = b"".join(path.read_bytes() for path in (tmp_path / "data").glob("chats.sqlite*"))
+    assert stored and secret.encode() not in stored

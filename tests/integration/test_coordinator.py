@@ -266,6 +266,106 @@ def test_bad_input_creates_and_queues_nothing(make, engine):
         Coordinator(engine, Events(), max_parallel=0)
 
 
+def test_a_cancel_as_the_run_reaches_its_question_leaves_it_cancelled(make, engine,
+                                                                    monkeypatch):
+    events = Events()
+    coordinator = make(events)
+    track = coordinator._track
+    cancelled: list[str] = []
+
+    def track_then_cancel(event: RunEvent) -> bool:
+        changed = track(event)
+        if event.kind == "interrupt" and not cancelled:  # the run is not freed yet
+            cancelled.append(event.run_id)
+            coordinator.cancel(event.run_id)
+        return changed
+
+    monkeypatch.setattr(coordinator, "_track", track_then_cancel)
+    run_id = coordinator.start("a notes manager", models=REPLAY)
+    info = wait_task(coordinator, run_id, "cancelled")
+    wait_idle(coordinator)
+    assert cancelled == [run_id] and info.resumable and info.error
+    assert [e.kind for e in events.of(run_id)][-2:] == ["interrupt", "failed"]
+    assert events.of(run_id)[-1].data["error"] == "cancelled"
+    assert engine.get_run(run_id).status == "cancelled"
+    coordinator.answer(run_id, {"action": "approve"})  # its question still waits
+    wait_task(coordinator, run_id, "waiting", stage="approve_plan")
+
+
+def test_a_run_created_as_the_coordinator_shuts_down_is_kept_cancelled(make, engine,
+                                                                      monkeypatch):
+    events = Events()
+    coordinator = make(events)
+    created: list[str] = []
+    start = engine.start
+
+    def start_then_shutdown(*args, **kwargs) -> str:
+        run_id = start(*args, **kwargs)
+        created.append(run_id)
+        coordinator.shutdown(wait=False)  # the window closed meanwhile
+        return run_id
+
+    monkeypatch.setattr(engine, "start", start_then_shutdown)
+    with pytest.raises(InputError, match="shutting down"):
+        coordinator.start("a notes manager", models=REPLAY)
+    (run_id,) = created
+    info = coordinator.task(run_id)
+    assert info.status == "cancelled" and info.resumable
+    assert engine.get_run(run_id).status == "cancelled"
+    assert not coordinator.busy()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_restart_replaces_a_worker_that_stopped_and_its_run_can_be_resumed(make, engine):
+    class Dying(Events):
+        """The first event a worker delivers ends that worker (as an uncaught SystemExit
+        does), as it takes its first run."""
+
+        def __call__(self, event: RunEvent) -> None:
+            super().__call__(event)
+            worker = threading.current_thread().name.startswith("coordinator-")
+            if worker and not self.held.is_set():
+                self.held.set()
+                raise SystemExit
+
+    events = Dying()
+    coordinator = make(events)
+    assert coordinator.restart() == "The worker is running: there was nothing to restart."
+    run_id = coordinator.start("a notes manager", models=REPLAY)
+    assert events.held.wait(WAIT_S)
+    worker = coordinator._workers[0]
+    worker.join(WAIT_S)
+    assert not worker.is_alive()
+    assert coordinator.busy()  # its run is still counted as running
+
+    assert coordinator.restart() == "1 of 1 workers had stopped and were started again."
+    info = coordinator.task(run_id)
+    assert info.status == "failed" and info.resumable and "worker" in (info.error or "")
+    assert events.of(run_id)[-1].kind == "failed"
+    assert not coordinator.busy()
+    coordinator.resume(run_id)  # the new worker drives it
+    wait_task(coordinator, run_id, "waiting", stage="confirm_start")
+
+
+def test_an_internal_error_reaches_on_event_without_the_secrets_in_it(make, engine,
+                                                                      monkeypatch):
+    secret = "plainKEYvalue-7f3a9c2e1b"
+    engine.redactor.add(secret)
+    events = Events()
+    coordinator = make(events)
+
+    def broken(run_id, decision=None):
+        raise RuntimeError(f"the provider echoed the key {secret}")
+
+    run_id = engine.start("a notes manager", models=REPLAY)
+    monkeypatch.setattr(engine, "stream", broken)
+    coordinator.resume(run_id)
+    info = wait_task(coordinator, run_id, "failed")
+    assert "internal error" in (info.error or "") and secret not in (info.error or "")
+    assert all(secret not in str(e.data) for e, _ in events.events)
+    assert "[REDACTED]" in events.of(run_id)[-1].data["error"]
+
+
 @pytest.mark.slow
 def test_a_run_answered_twice_builds_its_executable(make, engine):
     events = Events()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from graph.chats import ChatStore
+from graph.errors import InputError
 from graph.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class Bridge(QObject):
         failed(str): loading them failed (one sentence).
         runEvent(object): a :class:`graph.engine.RunEvent`, on the GUI thread.
         settingsChanged(): :attr:`settings` was reloaded.
+        notice(str): something the person should know that no dialog asked for (one
+            sentence), e.g. settings the running engine could not take.
 
     """
 
@@ -78,6 +81,7 @@ class Bridge(QObject):
     failed = Signal(str)
     runEvent = Signal(object)
     settingsChanged = Signal()
+    notice = Signal(str)
 
     def __init__(self, settings: Settings, *,
                  engine_factory: Callable[[Settings], Engine] | None = None,
@@ -147,14 +151,50 @@ class Bridge(QObject):
     # -- settings ---------------------------------------------------------------------------
 
     def reload_settings(self) -> Settings:
-        """Load the settings again (after the dialog changed them).
+        """Load the settings again (after the dialog changed them) and hand them to the engine.
 
-        Emits :attr:`settingsChanged`. The engine keeps the settings it started with until
-        the app restarts, except what :mod:`graph.control` applies at once.
+        Emits :attr:`settingsChanged`. When the engine is loaded, runs started or resumed
+        from now on use the new settings (:meth:`graph.engine.Engine.apply_settings`); a
+        changed data folder is used after a restart only, so the engine keeps its own. When
+        the engine refuses the settings, :attr:`notice` says why (it keeps the ones it had).
         """
         self.settings = Settings()
+        engine = self.engine
+        if engine is not None:
+            # the data folder changes at the next start (the settings dialog says so); the
+            # rest applies now
+            current = self.settings.model_copy(update={"data_dir": engine.settings.data_dir})
+            try:
+                engine.apply_settings(current)
+            except InputError as exc:
+                _log.info("settings not applied to the engine: %s", exc)
+                self.notice.emit(str(exc))
         self.settingsChanged.emit()
         return self.settings
+
+    def restart(self, key: str, on_done: Callable[[str], None] | None = None,
+                on_error: Callable[[Exception], None] | None = None) -> None:
+        """Restart a component of the status panel on the thread pool.
+
+        Args:
+            key: a :data:`graph.control.SUBSYSTEMS` key: ``coordinator`` (worker threads
+                that stopped are replaced), ``memory`` (semantic memory closed and opened
+                again) or ``web`` (the web tools checked against the settings).
+            on_done: called on the GUI thread with a sentence saying what happened.
+            on_error: called on the GUI thread with the exception: InputError when the
+                engine is still loading, or the component has nothing to restart.
+
+        """
+        def work() -> str:
+            if key not in ("coordinator", "memory", "web"):
+                raise InputError("this component has nothing to restart: check again instead")
+            if self.engine is None or self.coordinator is None:
+                raise InputError("the engine is still starting: try again in a moment")
+            if key == "coordinator":
+                return self.coordinator.restart()
+            return self.engine.restart(key)
+
+        self.run_async(work, on_done, on_error)
 
     def shutdown(self) -> None:
         """Stop the coordinator (running runs stay resumable) and close the chat store."""
