@@ -9,6 +9,10 @@ still fails, the next one in the role's list is tried.
 Any OpenAI-compatible endpoint works through ``langchain-openai`` (OpenAI, OpenRouter,
 DeepSeek, Ollama, LM Studio, vLLM, any base URL). The ``replay`` provider plays back a
 recorded cassette (:mod:`agents.cassette`) by call key.
+
+A provider may have several keys: when the key lookup is a :class:`KeyChain` (it can list
+all of a provider's keys), a key the provider refuses (401/403) makes the selector try the
+provider's next key before it falls back to the next model.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 import openai
@@ -42,12 +46,28 @@ from agents.config import (
     Role,
 )
 
-__all__ = ["ROLES", "BudgetExceeded", "KeyLookup", "ModelConfigError", "ModelRef",
+__all__ = ["ROLES", "BudgetExceeded", "KeyChain", "KeyLookup", "ModelConfigError", "ModelRef",
            "ModelSelector", "ModelUsage", "ProviderAuthError", "ProviderConfig",
            "ProviderUnavailable", "ReplayChatModel", "Role", "list_models"]
 
 KeyLookup = Callable[[str, ProviderConfig], str | None]
 """``(provider name, config) -> key or None``: environment first, then the OS keyring."""
+
+
+@runtime_checkable
+class KeyChain(Protocol):
+    """A :data:`KeyLookup` that can also list every key of a provider.
+
+    ``lookup(name, config)`` is the first key (or None); ``lookup.all_keys(name, config)``
+    all of them in the order to try (``[]`` when there is none). :class:`ModelSelector` moves
+    to a provider's next key when the provider refuses one.
+    """
+
+    def __call__(self, provider: str, config: ProviderConfig) -> str | None:
+        """The provider's first key, or None."""
+
+    def all_keys(self, provider: str, config: ProviderConfig) -> list[str]:
+        """Every key of the provider, in the order to try them."""
 
 
 class ReplayChatModel(BaseChatModel):
@@ -107,7 +127,9 @@ class ModelSelector:
     Args:
         roles: role -> ordered model references (first is preferred).
         providers: provider name -> configuration.
-        key_lookup: finds a provider's key (never logged).
+        key_lookup: finds a provider's key (never logged); when it is a :class:`KeyChain`,
+            a refused key (401/403) makes the selector use the provider's next key (for this
+            call and the later ones), with a ``key_rotated`` event, before falling back.
         recorder: when given, every answer is appended to the run's cassette, and an answer
             the run already recorded under a call key is returned again without asking the
             provider (a resumed or re-run node replays its calls identically, unpaid).
@@ -128,6 +150,7 @@ class ModelSelector:
     usage: dict[str, ModelUsage] = field(default_factory=dict)
     _unpriced: set[str] = field(default_factory=set)
     _models: dict[str, BaseChatModel] = field(default_factory=dict)
+    _key_index: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- configuration checks -------------------------------------------------------------
@@ -181,26 +204,37 @@ class ModelSelector:
                 config = self._provider(ref)
                 if config.kind != "openai":
                     continue
-                key = self.key_lookup(ref.provider, config)
-                if config.needs_key and not key:
+                if config.needs_key and not self.key_lookup(ref.provider, config):
                     continue
                 if ref.provider not in checked:
-                    checked[ref.provider] = self._list_models(ref.provider, config, key, timeout_s)
+                    checked[ref.provider] = self._list_models(ref.provider, config, timeout_s)
                 offered = checked[ref.provider]
                 if offered is not None and ref.model not in offered:
                     raise ModelConfigError(
                         f"provider '{ref.provider}' does not offer model '{ref.model}'"
                         f" (see `multicoder models {ref.provider}`)")
 
-    def _list_models(self, name: str, config: ProviderConfig, key: str | None,
-                     timeout_s: float) -> set[str] | None:
-        try:
-            return set(list_models(name, config, key, timeout_s=timeout_s, max_retries=1))
-        except openai.NotFoundError:
-            return None
-        except ProviderUnavailable as exc:
-            self._emit({"type": "preflight_warning", "provider": name, "error": str(exc)})
-            return None
+    def _list_models(self, name: str, config: ProviderConfig, timeout_s: float
+                     ) -> set[str] | None:
+        """The provider's models with its current key; a refused key moves to the next one.
+
+        Raises:
+            ProviderAuthError: the provider refused every key.
+
+        """
+        while True:
+            used = self._key_index.get(name, 0)
+            try:
+                return set(list_models(name, config, self._current_key(name, config),
+                                       timeout_s=timeout_s, max_retries=1))
+            except ProviderAuthError:
+                if not self._next_key(name, config, used):
+                    raise
+            except openai.NotFoundError:
+                return None
+            except ProviderUnavailable as exc:
+                self._emit({"type": "preflight_warning", "provider": name, "error": str(exc)})
+                return None
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -239,21 +273,27 @@ class ModelSelector:
             if config.kind == "openai" and config.needs_key and not self.key_lookup(
                     ref.provider, config):
                 continue
-            try:
-                answer = self._call(ref, config, messages, key, tools)
-            except CassetteError:
-                raise
-            except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
-                auth_failed = True
-                errors.append(f"{ref}: key refused (HTTP {exc.status_code})")
-            except (openai.APIError, httpx.HTTPError, json.JSONDecodeError, ValueError) as exc:
-                auth_failed = False
-                errors.append(f"{ref}: {_short(exc)}")
-            else:
-                self._account(ref, answer)
-                if self.recorder is not None:
-                    self.recorder.record(key, role, str(ref), messages, answer)
-                return answer
+            while True:
+                used = self._key_index.get(ref.provider, 0)
+                try:
+                    answer = self._call(ref, config, messages, key, tools)
+                except CassetteError:
+                    raise
+                except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+                    if config.kind == "openai" and self._next_key(ref.provider, config, used):
+                        continue  # the same model with the provider's next key
+                    auth_failed = True
+                    errors.append(f"{ref}: key refused (HTTP {exc.status_code})")
+                except (openai.APIError, httpx.HTTPError, json.JSONDecodeError,
+                        ValueError) as exc:
+                    auth_failed = False
+                    errors.append(f"{ref}: {_short(exc)}")
+                else:
+                    self._account(ref, answer)
+                    if self.recorder is not None:
+                        self.recorder.record(key, role, str(ref), messages, answer)
+                    return answer
+                break
             self.usage.setdefault(str(ref), ModelUsage()).failures += 1
             self._emit({"type": "model_fallback", "role": role, "model": str(ref),
                         "error": errors[-1]})
@@ -307,9 +347,46 @@ class ModelSelector:
             return ReplayChatModel(cassette=cassette, model_name=ref.model)
         from langchain_openai import ChatOpenAI
 
-        key = self.key_lookup(ref.provider, config) or "not-needed"
+        key = self._current_key(ref.provider, config) or "not-needed"
         return ChatOpenAI(model=ref.model, base_url=config.base_url, api_key=SecretStr(key),
                           timeout=config.timeout_s, max_retries=config.max_retries)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    def _all_keys(self, provider: str, config: ProviderConfig) -> list[str]:
+        """Every key of ``provider`` in the order to try (one at most without a KeyChain)."""
+        if isinstance(self.key_lookup, KeyChain):
+            return list(self.key_lookup.all_keys(provider, config))
+        key = self.key_lookup(provider, config)
+        return [key] if key else []
+
+    def _current_key(self, provider: str, config: ProviderConfig) -> str | None:
+        """The key in use for ``provider`` (the first until one is refused), or None."""
+        index = self._key_index.get(provider, 0)
+        if index == 0:
+            return self.key_lookup(provider, config)
+        keys = self._all_keys(provider, config)
+        return keys[min(index, len(keys) - 1)] if keys else None
+
+    def _next_key(self, provider: str, config: ProviderConfig, refused: int) -> bool:
+        """After key number ``refused`` (0-based) was refused: use the next key, if any.
+
+        Returns True when another key is now in use (moved here or by another thread since
+        the refused call started); the provider's models are built again with it.
+        """
+        keys = self._all_keys(provider, config)
+        with self._lock:
+            current = self._key_index.get(provider, 0)
+            if current > refused:  # another call moved on already
+                return current < len(keys)
+            if refused + 1 >= len(keys):
+                return False
+            self._key_index[provider] = refused + 1
+            for name in [n for n in self._models if n.startswith(f"{provider}:")]:
+                del self._models[name]
+        self._emit({"type": "key_rotated", "provider": provider, "refused": refused + 1,
+                    "key": refused + 2, "keys": len(keys)})
+        return True
 
     def _cassette_path(self, ref: ModelRef, config: ProviderConfig) -> Path:
         candidate = Path(ref.model)

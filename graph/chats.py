@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
@@ -37,6 +38,8 @@ from memory.chats import (
     ProjectRow,
     UnknownId,
     fold,
+    is_damage,
+    move_aside,
 )
 from memory.records import atomic_write
 
@@ -374,22 +377,63 @@ class ChatStore:
     Safe for several threads (one connection per call or a lock) and several processes
     (SQLite WAL, ``BEGIN IMMEDIATE``, busy timeout).
 
+    A file that is not a database (or is damaged) is moved aside as
+    ``chats.sqlite.damaged-<UTC stamp>`` (never deleted) and a new, empty store is started;
+    :attr:`recovered_from` then names the file kept aside, so the interface can say so once.
+
     Args:
         path: the SQLite file (created with its folder when missing).
 
+    Attributes:
+        path: the SQLite file.
+        recovered_from: where a damaged chats file was kept when this store replaced it
+            with an empty one, else None.
+
     Raises:
         InputError: (from every method taking an id) no such chat, project or message; from
-            the constructor: the file was written by a newer MultiCoder.
-        sqlite3.DatabaseError: (constructor) the file is not a usable SQLite database.
+            the constructor: the file was written by a newer MultiCoder, or it (or its
+            folder) cannot be opened or written ("cannot open the chat history at ...: why").
 
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.recovered_from: Path | None = None
         try:
-            self._db = ChatDatabase(path)
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise InputError(f"cannot open the chat history at {path}: {exc}; choose"
+                                 " another data folder or make this one writable") from None
+            try:
+                self.recovered_from = move_aside(path)
+            except OSError as moved:
+                raise InputError(f"cannot open the chat history at {path}: it is damaged"
+                                 f" ({exc}) and cannot be moved aside"
+                                 f" ({moved.strerror or moved}); move it away yourself"
+                                 ) from None
+            try:
+                self._db = self._open(path)
+            except sqlite3.DatabaseError as again:
+                raise InputError(f"cannot open the chat history at {path}: {again}") from None
+
+    @staticmethod
+    def _open(path: Path) -> ChatDatabase:
+        """The database at ``path``.
+
+        Raises:
+            InputError: a newer schema, or the folder cannot be created.
+            sqlite3.DatabaseError: the file cannot be opened or is damaged.
+
+        """
+        try:
+            return ChatDatabase(path)
         except ChatsSchemaError as exc:
             raise InputError(f"{exc} (or choose another data folder).") from None
+        except OSError as exc:
+            raise InputError(f"cannot open the chat history at {path}:"
+                             f" {exc.strerror or exc}; choose another data folder or make"
+                             " this one writable") from None
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> ChatStore:
@@ -508,7 +552,7 @@ class ChatStore:
                     content: str = "", *, kind: MessageKind = "text",
                     data: dict[str, Any] | None = None, run_id: str | None = None,
                     parent_id: str | None = "head") -> Message:
-        """Append a message and make it the chat's head.
+        """Append a message; it becomes the chat's head when it continues what is shown.
 
         Args:
             chat_id: the chat.
@@ -520,6 +564,11 @@ class ChatStore:
             parent_id: ``"head"`` (default): after the current head; ``None``: a new root
                 (a sibling of the first message); an id: after that message (a new branch
                 when it already has children).
+
+        The head moves to the new message when its parent is the head, when it is a new
+        root, or when its parent lies on the path shown (an edit or a regenerated answer:
+        a new branch, shown at once); a message added under a branch that is not shown (a
+        run working in a version the person switched away from) leaves the head alone.
 
         The first user message of an untitled chat gives it its title (:func:`title_from`).
         The head is read under the write lock, so messages added at once from several

@@ -48,9 +48,11 @@ __all__ = [
     "CHECK_TOOLS",
     "DEFAULT_PRICES",
     "KEYRING_SERVICE",
+    "MAX_KEYS",
     "SANDBOX_IMAGE",
     "KeyStoreError",
     "LimitSettings",
+    "ProviderKeys",
     "RoleModels",
     "SandboxSettings",
     "Settings",
@@ -59,12 +61,17 @@ __all__ = [
     "config_file",
     "default_providers",
     "delete_key",
+    "env_override",
+    "key_entries",
     "keyring_backend",
     "lookup_key",
+    "lookup_keys",
     "store_key",
 ]
 
 KEYRING_SERVICE = "multicoder"
+#: The most keys one provider may have in the keyring (``name``, ``name#2`` ...).
+MAX_KEYS = 20
 CASSETTE_DIR = Path(__file__).resolve().parent.parent / "datasets" / "cassettes"
 
 
@@ -381,14 +388,78 @@ def keyring_backend() -> str | None:
     return None if module.endswith((".fail", ".null")) else f"{module}.{type(backend).__name__}"
 
 
-def lookup_key(provider: str, config: ProviderConfig) -> str | None:
-    """A provider's API key: its environment variable, else the OS keyring, else None.
+class ProviderKeys:
+    """Looks up providers' API keys; the instance :data:`lookup_key` is the one to use.
 
-    A keyring without a usable backend (a headless Linux box) counts as "no key there".
+    Calling it, ``lookup_key(provider, config)``, gives a provider's first API key: its
+    environment variable, else the OS keyring's ``name`` entry, else None (a keyring without
+    a usable backend, as on a headless Linux box, counts as "no key there").
+    ``lookup_key.all_keys(provider, config)`` gives all of them (:func:`lookup_keys`), so a
+    model selector (:class:`agents.models.ModelSelector`, through its ``KeyChain`` protocol)
+    can move to the next key when a provider refuses one.
     """
+
+    def __call__(self, provider: str, config: ProviderConfig) -> str | None:
+        """A provider's first API key, or None (see the class docstring)."""
+        if config.api_key_env and os.environ.get(config.api_key_env):
+            return os.environ[config.api_key_env]
+        try:
+            return keyring.get_password(KEYRING_SERVICE, provider) or None
+        except (keyring.errors.KeyringError, RuntimeError):
+            return None
+
+    def all_keys(self, provider: str, config: ProviderConfig) -> list[str]:
+        """All of a provider's API keys, in the order to try (:func:`lookup_keys`)."""
+        return lookup_keys(provider, config)
+
+    def __repr__(self) -> str:
+        return "lookup_key"
+
+
+#: ``lookup_key(provider, config) -> key or None``; ``lookup_key.all_keys(...)`` -> every key.
+lookup_key = ProviderKeys()
+
+def key_entries(provider: str, count: int = MAX_KEYS) -> list[str]:
+    """Keyring user names of a provider's keys, in order: ``name``, ``name#2``, ``name#3`` ..."""
+    return [provider if index == 1 else f"{provider}#{index}" for index in range(1, count + 1)]
+
+
+def lookup_keys(provider: str, config: ProviderConfig) -> list[str]:
+    """All of a provider's API keys, in the order they are tried.
+
+    First its environment variable (when set), then the OS keyring's ``name``, ``name#2``,
+    ``name#3`` ... up to the first missing one (at most :data:`MAX_KEYS`); a key found twice
+    is listed once. ``[]`` when there is none (a keyring without a usable backend counts as
+    empty). The first is what :func:`lookup_key` returns.
+    """
+    found: list[str] = []
     if config.api_key_env and os.environ.get(config.api_key_env):
-        return os.environ[config.api_key_env]
-    try:
-        return keyring.get_password(KEYRING_SERVICE, provider) or None
-    except (keyring.errors.KeyringError, RuntimeError):
-        return None
+        found.append(os.environ[config.api_key_env])
+    for entry in key_entries(provider):
+        try:
+            key = keyring.get_password(KEYRING_SERVICE, entry)
+        except (keyring.errors.KeyringError, RuntimeError):
+            break
+        if not key:
+            break
+        if key not in found:
+            found.append(key)
+    return found
+
+
+def env_override(*path: str) -> str | None:
+    """The environment variable overriding the setting at ``path``, or None.
+
+    ``path`` names the setting as in the file, e.g. ``("ui", "theme")`` or ``("paranoid",)``.
+    Like pydantic-settings, names compare regardless of case, and a variable for a whole
+    table (``MULTICODER_UI='{"theme": "dark"}'``) overrides the keys in it too. Returns the
+    variable's name as it is spelled in the environment (only set, non-empty ones count).
+    """
+    prefix = Settings.model_config.get("env_prefix", "") or ""
+    delimiter = Settings.model_config.get("env_nested_delimiter", "__") or "__"
+    wanted = [(prefix + delimiter.join(path[:depth])).lower() for depth in range(len(path), 0, -1)]
+    present = {name.lower(): name for name, value in os.environ.items() if value != ""}
+    for candidate in wanted:  # the most specific first
+        if candidate in present:
+            return present[candidate]
+    return None

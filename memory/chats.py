@@ -4,7 +4,8 @@ One file, ``<data_dir>/chats.sqlite``, with three tables:
 
 - ``projects``: folders of chats (a name unique regardless of case);
 - ``chats``: one row per chat (title, project, archived flag, times, ``head``: the message
-  shown last);
+  shown last; a new message becomes the head only when it continues the conversation shown,
+  see :meth:`ChatDatabase.add_message`);
 - ``messages``: every message of every chat, verbatim, each naming its ``parent_id`` (a chat
   is a tree; branches are siblings). ``seq`` (an integer growing with every insert) orders
   messages by creation; ``data`` is JSON text.
@@ -54,11 +55,15 @@ __all__ = [
     "UnknownMessage",
     "UnknownProject",
     "fold",
+    "is_damage",
+    "move_aside",
     "new_id",
 ]
 
 BUSY_TIMEOUT_S = 30.0
 """How long a call waits for another process's write lock before ``sqlite3.OperationalError``."""
+
+_DAMAGE_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB (primary result codes)
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -208,6 +213,34 @@ def fold(text: str) -> str:
     return text.casefold().replace("ё", "е")
 
 
+def is_damage(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says the file is damaged or not a database (not: locked, unwritable)."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in _DAMAGE_CODES
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged ``path`` (with its -wal and -shm) to ``<name>.damaged-<UTC stamp>``.
+
+    Nothing is deleted; a name already taken gets ``-2``, ``-3`` ... Returns the new path.
+
+    Raises:
+        OSError: it cannot be renamed.
+
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.replace(target.with_name(target.name + suffix))
+    path.replace(target)
+    return target
+
+
 def new_id() -> str:
     """A unique id that sorts by creation time (24 hex digits).
 
@@ -289,14 +322,17 @@ class ChatDatabase:
     """The chat tables at ``path`` (created with its folder, and migrated, when opened).
 
     Every method is safe to call from any thread; ids that do not exist raise the matching
-    :class:`UnknownId` subclass.
+    :class:`UnknownId` subclass. When opening fails, the connection is closed again (so the
+    file can be moved aside).
 
     Args:
         path: the SQLite file.
 
     Raises:
         ChatsSchemaError: the file's schema is newer than this code's (left as it is).
-        sqlite3.DatabaseError: the file is not a usable SQLite database.
+        sqlite3.DatabaseError: the file is not a usable SQLite database (:func:`is_damage`
+            tells a damaged file from one that cannot be opened or written).
+        OSError: the folder cannot be created.
 
     """
 
@@ -305,11 +341,15 @@ class ChatDatabase:
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            connection.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
-            migrate(connection, MIGRATIONS, lambda version: ChatsSchemaError(
-                f"the chats file {path} has schema version {version}, newer than this"
-                f" MultiCoder's ({SCHEMA_VERSION}); upgrade MultiCoder"))
+        try:
+            with self._connect() as connection:
+                connection.execute("PRAGMA journal_mode=WAL")  # persistent: set once per file
+                migrate(connection, MIGRATIONS, lambda version: ChatsSchemaError(
+                    f"the chats file {path} has schema version {version}, newer than this"
+                    f" MultiCoder's ({SCHEMA_VERSION}); upgrade MultiCoder"))
+        except BaseException:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"ChatDatabase({str(self.path)!r})"
@@ -549,7 +589,14 @@ class ChatDatabase:
     def add_message(self, chat_id: str, role: str, content: str, *, kind: str,
                     data: dict[str, Any], run_id: str | None, parent_id: str | None,
                     after_head: bool, title: str = "") -> tuple[MessageRow, ChatRow]:
-        """Add a message, make it the chat's head and move the chat's ``updated_at``.
+        """Add a message and move the chat's ``updated_at`` (and, usually, its head).
+
+        The message becomes the chat's head when it continues the conversation shown: after
+        the head (``after_head``, or ``parent_id`` is the head), as a new root (``parent_id``
+        None), or as a new branch off a message on the path from the root to the head (an
+        edit or a regenerated answer). A message added under a branch that is not shown (a
+        run still working in a version the person switched away from) leaves the head where
+        it is.
 
         Args:
             chat_id: the chat.
@@ -564,7 +611,7 @@ class ChatDatabase:
             title: the chat's title if it has none yet (``""``: leave it).
 
         Returns:
-            The new message and the chat after it.
+            The new message and the chat after it (``head`` as it now is).
 
         Raises:
             UnknownChat: no such chat.
@@ -579,6 +626,10 @@ class ChatDatabase:
             parent = chat["head"] if after_head else parent_id
             if parent is not None and not after_head:
                 self._require_message(connection, parent, chat_id)
+            head = chat["head"]
+            if (parent is None or head is None or parent == head
+                    or self._on_path(connection, parent, head)):
+                head = message_id
             seq = connection.execute(
                 "INSERT INTO messages (message_id, chat_id, parent_id, role, kind, content,"
                 " content_fold, data, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -587,13 +638,13 @@ class ChatDatabase:
             new_title = title if title and not chat["title"] else chat["title"]
             connection.execute(
                 "UPDATE chats SET head = ?, updated_at = ?, title = ?, title_fold = ?"
-                " WHERE chat_id = ?", (message_id, now, new_title, fold(new_title), chat_id))
+                " WHERE chat_id = ?", (head, now, new_title, fold(new_title), chat_id))
         message = MessageRow(seq=int(seq or 0), message_id=message_id, chat_id=chat_id,
                              parent_id=parent, role=role, kind=kind, content=content,
                              data=json.loads(data_text), run_id=run_id, created_at=now)
         return message, ChatRow(chat_id=chat_id, title=new_title,
                                 project_id=chat["project_id"], archived=chat["archived"],
-                                created_at=chat["created_at"], updated_at=now, head=message_id)
+                                created_at=chat["created_at"], updated_at=now, head=head)
 
     def update_message(self, message_id: str, *, content: str | None = None,
                        data: dict[str, Any] | None = None) -> MessageRow:
@@ -685,6 +736,18 @@ class ChatDatabase:
         if row is None:
             raise UnknownMessage(message_id)
         return _message(row)
+
+    @staticmethod
+    def _on_path(connection: sqlite3.Connection, message_id: str, head: str) -> bool:
+        """Whether ``message_id`` is ``head`` or one of its ancestors."""
+        row = connection.execute(
+            "WITH RECURSIVE path(id, depth) AS ("
+            " SELECT ?, 0"
+            " UNION ALL SELECT messages.parent_id, path.depth + 1 FROM messages"
+            " JOIN path ON messages.message_id = path.id"
+            " WHERE messages.parent_id IS NOT NULL AND path.depth < 1000000)"
+            " SELECT 1 FROM path WHERE id = ? LIMIT 1", (head, message_id)).fetchone()
+        return row is not None
 
     @staticmethod
     def _require_project(connection: sqlite3.Connection, project_id: str) -> None:

@@ -489,3 +489,89 @@ def test_messages_of_a_run_are_found_on_any_branch(tmp_path):
     assert all(m.run_id != "run-1" for m in store.thread(chat.chat_id))  # not on screen
     assert store.messages_of_run("run-2") == []
     assert first.run_id is None
+
+
+# -- the head follows what is shown (finding 14) ---------------------------------------------
+
+def test_a_run_working_in_a_branch_switched_away_from_leaves_the_head(store: ChatStore
+                                                                     ) -> None:
+    chat = store.create_chat()
+    task = store.add_message(chat.chat_id, "user", "Make a CSV converter", run_id="run-1")
+    progress = store.add_message(chat.chat_id, "assistant", "Working", kind="progress",
+                                 run_id="run-1", parent_id=task.message_id)
+    # the person edits the task: a new branch, shown at once
+    edited = store.add_message(chat.chat_id, "user", "Make an XLSX converter",
+                               parent_id=None, run_id="run-2")
+    assert store.get_chat(chat.chat_id).head == edited.message_id
+    # run-1 still works in the old branch: its messages are stored, the view stays
+    late = store.add_message(chat.chat_id, "assistant", "Plan", kind="plan", run_id="run-1",
+                             parent_id=progress.message_id)
+    assert store.get_chat(chat.chat_id).head == edited.message_id
+    assert contents(store.thread(chat.chat_id)) == ["Make an XLSX converter"]
+    # run-2 continues the branch shown: the head follows it
+    answer = store.add_message(chat.chat_id, "assistant", "Plan B", kind="plan",
+                               run_id="run-2", parent_id=edited.message_id)
+    assert store.get_chat(chat.chat_id).head == answer.message_id
+    # switching back shows the old run's late message
+    store.switch_branch(edited.message_id, 1)
+    assert store.get_chat(chat.chat_id).head == late.message_id
+    assert contents(store.thread(chat.chat_id)) == ["Make a CSV converter", "Working", "Plan"]
+
+
+def test_edits_and_regenerated_answers_deeper_in_the_path_become_the_head(store: ChatStore
+                                                                         ) -> None:
+    chat = store.create_chat()
+    first = store.add_message(chat.chat_id, "user", "Build a notes app")
+    store.add_message(chat.chat_id, "assistant", "Notes app ready")
+    second = store.add_message(chat.chat_id, "user", "Add search")
+    store.add_message(chat.chat_id, "assistant", "Search added")
+    # edit the second question: a sibling under the first answer (an ancestor of the head)
+    edited = store.add_message(chat.chat_id, "user", "Add tags", parent_id=second.parent_id)
+    assert store.get_chat(chat.chat_id).head == edited.message_id
+    assert contents(store.thread(chat.chat_id)) == [
+        "Build a notes app", "Notes app ready", "Add tags"]
+    # regenerate the first answer: a sibling of it, under the first question
+    again = store.add_message(chat.chat_id, "assistant", "Notes app, take two",
+                              parent_id=first.message_id)
+    assert store.get_chat(chat.chat_id).head == again.message_id
+    assert contents(store.thread(chat.chat_id)) == ["Build a notes app", "Notes app, take two"]
+
+
+# -- a damaged or unusable chats file (finding 12) ---------------------------------------------
+
+def test_a_chats_file_that_is_not_a_database_is_kept_aside_and_a_new_store_starts(
+        tmp_path: Path) -> None:
+    path = tmp_path / "data" / "chats.sqlite"
+    path.parent.mkdir()
+    garbage = b"this is not a database, just bytes " * 200
+    path.write_bytes(garbage)
+    store = ChatStore(path)
+    try:
+        kept = store.recovered_from
+        assert kept is not None and kept.parent == path.parent
+        assert kept.name.startswith("chats.sqlite.damaged-")
+        assert kept.read_bytes() == garbage  # nothing lost
+        chat = store.create_chat()
+        store.add_message(chat.chat_id, "user", "after the rescue")
+        assert contents(store.thread(chat.chat_id)) == ["after the rescue"]
+    finally:
+        store.close()
+    again = ChatStore(path)  # the new file is sound: nothing to recover the next time
+    try:
+        assert again.recovered_from is None
+        assert len(again.list_chats()) == 1
+    finally:
+        again.close()
+
+
+def test_a_chats_file_that_cannot_be_opened_is_a_clear_input_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the data folder should be")
+    with pytest.raises(InputError, match="cannot open the chat history at") as error:
+        ChatStore(blocker / "chats.sqlite")
+    assert "\n" not in str(error.value)
+    folder_in_the_way = tmp_path / "data" / "chats.sqlite"
+    folder_in_the_way.mkdir(parents=True)
+    with pytest.raises(InputError, match="cannot open the chat history at"):
+        ChatStore(folder_in_the_way)
+    assert folder_in_the_way.is_dir()  # not moved aside: it is not a damaged database
