@@ -47,7 +47,7 @@ from graph.errors import InputError
 from graph.history import RunHistory, open_archive
 from graph.memory import open_recall
 from graph.sandboxes import BackendChoice, choose_backend, open_sandbox
-from graph.settings import Settings, lookup_key
+from graph.settings import Settings, lookup_key, lookup_keys
 from memory.recall import Recall
 from memory.records import RunNotFound, RunRecord
 from memory.redaction import Redactor
@@ -122,6 +122,18 @@ class RunConfig(BaseModel):
 #: The run budgets a person may set per run (``build``/``resume`` options), by field of
 #: :class:`agents.config.Limits`.
 LIMIT_OPTIONS = ("max_tokens", "max_cost_usd", "max_model_calls", "max_wall_time_s")
+
+
+def _free_name(target: Path) -> Path:
+    """``target``, or ``stem-2.suffix``, ``stem-3.suffix`` ... when that name is taken.
+
+    Two attachments of the same name both reach the run.
+    """
+    candidate, number = target, 1
+    while candidate.exists():
+        number += 1
+        candidate = target.with_name(f"{target.stem}-{number}{target.suffix}")
+    return candidate
 
 
 def new_run_id() -> str:
@@ -279,9 +291,8 @@ class Engine:
         """Hide the keys of the providers ``roles`` use (environment or keyring)."""
         for name in {ref.provider for refs in roles.values() for ref in refs}:
             provider = settings.providers.get(name)
-            key = lookup_key(name, provider) if provider else None
-            if key:
-                self.redactor.add(key)
+            for key in lookup_keys(name, provider) if provider else []:
+                self.redactor.add(key)  # every key: a refused one rotates to the next
 
     def start(self, task: str, *, models: Mapping[str, Sequence[str]] | None = None,
               attachments: Sequence[Path] = (), sandbox: str | None = None,
@@ -385,10 +396,10 @@ class Engine:
                                   archive=self.archive)
         names = []
         for path in attachments:
-            target = record.workspace / "inputs" / path.name
+            target = _free_name(record.workspace / "inputs" / path.name)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-            names.append(f"inputs/{path.name}")
+            names.append(f"inputs/{target.name}")
         models = {role: [str(m) for m in refs] for role, refs in roles.items()}
         choice = choice or choose_backend(self.settings.sandbox)
         config = RunConfig(task=task, models=models, attachments=names,

@@ -1,5 +1,8 @@
 """The engine's API as the interfaces use it: start with attachments, validation first."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from graph import Engine, InputError, Settings
@@ -201,6 +204,7 @@ def test_secrets_never_leave_the_engine_in_errors(engine, monkeypatch):
 
     secret = "plainKEYvalue-7f3a9c2e1b"  # no key-like shape: hidden because the engine knows it
     monkeypatch.setattr(graph.engine, "lookup_key", lambda name, config: secret)
+    monkeypatch.setattr(graph.engine, "lookup_keys", lambda name, config: [secret])
     run_id = engine.start("a notes manager")
 
     def leaking(*args, **kwargs):
@@ -254,3 +258,16 @@ def test_the_desktop_bridge_hands_reloaded_settings_to_the_engine(isolated_setti
         assert "this component has nothing to restart: check again instead" in texts
     finally:
         bridge.shutdown()
+
+
+def test_two_attachments_of_the_same_name_both_reach_the_run(engine, tmp_path):
+    first, second = tmp_path / "a" / "data.csv", tmp_path / "b" / "data.csv"
+    for path, text in ((first, "x\n1\n"), (second, "y\n2\n")):
+        path.parent.mkdir()
+        path.write_text(text)
+    run_id = engine.start("merge my CSVs", attachments=[first, second])
+    inputs = Path(engine.get_run(run_id).run_dir) / "workspace" / "inputs"
+    assert (inputs / "data.csv").read_text() == "x\n1\n"
+    assert (inputs / "data-2.csv").read_text() == "y\n2\n"
+    config = json.loads((Path(engine.get_run(run_id).run_dir) / "run.json").read_text())
+    assert config["attachments"] == ["inputs/data.csv", "inputs/data-2.csv"]
