@@ -27,6 +27,27 @@ CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModi
 ENGINE_TIMEOUT_MS = 120_000
 
 
+@pytest.fixture(autouse=True)
+def no_unexpected_boxes(monkeypatch):
+    """A message box nobody expected fails the test instead of waiting for a click."""
+    def unexpected(box):
+        raise AssertionError(f"an unexpected message box: {box.text()!r}")
+
+    monkeypatch.setattr(QMessageBox, "exec", unexpected)
+
+
+def answer_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes):
+    """Answer every message box with ``answer``; returns the list of their texts."""
+    asked = []
+
+    def exec_(box):
+        asked.append(box.text())
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return asked
+
+
 @pytest.fixture
 def english(qapp):
     i18n.set_language("en")
@@ -120,7 +141,9 @@ def test_a_task_goes_from_the_composer_to_the_artifact_card(qtbot, window):
     assert window.composer.text() == ""
     chat_id = window.current_chat_id()
     assert chat_id is not None and window.sidebar.index_of(chat_id).isValid()
-    assert window.title_label.text() == window.store.get_chat(chat_id).title != ""
+    # the run starts on the thread pool; the stored message then titles the chat
+    qtbot.waitUntil(lambda: window.store.get_chat(chat_id).title != "")
+    qtbot.waitUntil(lambda: window.title_label.text() == window.store.get_chat(chat_id).title)
 
     approve(qtbot, window, "safety")
     approve(qtbot, window, "plan")
@@ -234,10 +257,7 @@ def test_ctrl_shift_semicolon_copies_the_last_code_block(qtbot, window, answered
 
 def test_ctrl_shift_backspace_deletes_the_chat_after_confirming(qtbot, window, answered_chat,
                                                                monkeypatch):
-    asked = []
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda parent, title, text, *args: asked.append(text) or
-                        QMessageBox.StandardButton.Yes)
+    asked = answer_boxes(monkeypatch)
     qtbot.keyClick(window.composer.editor, Qt.Key.Key_Backspace, CTRL_SHIFT)
     assert asked and "How do I read a CSV file?" in asked[0]
     assert window.store.list_chats() == []
@@ -385,6 +405,184 @@ def test_settings_changes_apply_theme_and_language_at_once(qtbot, window):
         from ui.desktop.theme import apply_theme
 
         apply_theme(QApplication.instance(), "light")
+
+
+# -- nothing blocks the window; links; a damaged history; branches; projects; deleting -----------
+
+
+def test_a_run_starts_off_the_gui_thread_and_the_composer_says_starting(qtbot, window,
+                                                                        monkeypatch):
+    import threading
+
+    load(qtbot, window)
+    conversations = window.bridge.conversations
+    release, threads = threading.Event(), []
+    real_send = conversations.send
+
+    def slow_send(*args, **kwargs):
+        threads.append(threading.current_thread() is threading.main_thread())
+        release.wait(10)
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(conversations, "send", slow_send)
+    window.models = {"coder": ["nosuchprovider:model"]}  # refused at once, offline
+    type_task_and_enter(qtbot, window, "A tiny timer")
+    # the key press came back while the run is still starting
+    assert [m.content for m in window.chat_view.messages()] == ["A tiny timer"]
+    assert window.composer.is_starting() and window.composer.is_busy()
+    assert window.composer.editor.placeholderText() == "Starting the run…"
+    qtbot.waitUntil(lambda: threads == [False])  # on a worker thread
+    release.set()
+    qtbot.waitUntil(lambda: bool(messages_of(window, "error")))
+    assert "nosuchprovider" in messages_of(window, "error")[-1].content
+    assert not window.composer.is_starting() and not window.composer.is_busy()
+    assert window.composer.editor.placeholderText() == "Describe the app to build…"
+
+
+def test_links_in_the_chat_open_only_web_addresses_after_asking(qtbot, window, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl",
+                        lambda url: opened.append(url.toString()) or True)
+    for url in ("smb://attacker/share/run.exe", "file:///etc/passwd", "javascript:alert(1)",
+                "search-ms:query=x"):
+        shown = answer_boxes(monkeypatch, QMessageBox.StandardButton.Ok)
+        window.chat_view.linkActivated.emit(url)
+        assert opened == [] and len(shown) == 1 and "was not opened" in shown[0]
+    asked = answer_boxes(monkeypatch, QMessageBox.StandardButton.No)
+    window.chat_view.linkActivated.emit("https://example.org/docs")
+    assert opened == [] and "https://example.org/docs" in asked[0]
+    answer_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
+    window.chat_view.linkActivated.emit("https://example.org/docs")
+    assert opened == ["https://example.org/docs"]
+
+
+def test_a_damaged_chat_history_is_set_aside_said_once_and_the_app_works(qtbot, settings,
+                                                                         english):
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "chats.sqlite").write_bytes(b"this is not a database at all " * 200)
+    bridge = make_bridge(settings)
+    window = create_window(bridge)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.recovery_notice is not None
+                    and window.recovery_notice.isVisible())
+    notice = window.recovery_notice
+    moved = bridge.store.recovered_from
+    assert moved is not None and moved.is_file() and str(moved) in notice.text()
+    assert notice.textFormat() == Qt.TextFormat.PlainText
+    assert not notice.isModal()  # the window stays usable
+    # it works: a message sent now starts a chat that is listed
+    type_task_and_enter(qtbot, window, "A tiny timer")
+    chat_id = window.current_chat_id()
+    assert chat_id is not None and window.sidebar.index_of(chat_id).isValid()
+    assert [c.chat_id for c in window.store.list_chats()] == [chat_id]
+    notice.close()
+    window.close()
+
+
+def test_regenerate_shows_the_new_answer_as_a_branch_in_place_of_the_old_one(qtbot, window):
+    load(qtbot, window)
+    type_task_and_enter(qtbot, window)
+    wait_for_card(qtbot, window, "safety")
+    qtbot.waitUntil(lambda: not window.composer.is_busy())  # the run waits for an answer
+    asked = window.chat_view.messages()[0]
+    old = {m.message_id for m in window.chat_view.messages()[1:]}
+
+    window.chat_view.regenerateRequested.emit()
+
+    def replaced():
+        shown = window.chat_view.messages()
+        return len(shown) > 1 and shown[1].message_id not in old
+
+    qtbot.waitUntil(replaced, timeout=ENGINE_TIMEOUT_MS)
+    shown = window.chat_view.messages()
+    assert shown[0].message_id == asked.message_id
+    assert not old & {m.message_id for m in shown}  # not below the old answer
+    branch = window.store.branches(shown[1].message_id)
+    assert (branch.index, branch.count) == (2, 2)
+    widget = window.chat_view.widget_for(shown[1].message_id)
+    qtbot.waitUntil(lambda: widget.branch_label.text() == "2/2")
+    wait_for_card(qtbot, window, "safety")  # the new run asks again, in its own branch
+    assert not old & {m.message_id for m in window.chat_view.messages()}
+
+    qtbot.mouseClick(widget.branch_prev, Qt.MouseButton.LeftButton)  # the old one is kept
+    qtbot.waitUntil(lambda: window.chat_view.messages()[1].message_id in old)
+
+
+def test_a_new_chat_started_in_a_project_is_stored_in_it(qtbot, window):
+    project = window.store.create_project("Client work")
+    window.sidebar.refresh()
+    folder = next(i for i in window.sidebar._indexes() if i.data() == "Client work")
+    window.sidebar.tree.setCurrentIndex(folder)
+    qtbot.mouseClick(window.sidebar.new_chat_button, Qt.MouseButton.LeftButton)
+    assert window.title_label.text() == "New chat in Client work"
+    type_task_and_enter(qtbot, window, "A tiny timer")  # waits for the engine
+    chat = window.store.get_chat(window.current_chat_id())
+    assert chat.project_id == project.project_id
+    assert window.sidebar.index_of(chat.chat_id).parent().data() == "Client work"
+
+
+def test_deleting_a_chat_stops_its_run(qtbot, window, monkeypatch):
+    load(qtbot, window)
+    type_task_and_enter(qtbot, window)
+    wait_for_card(qtbot, window, "safety")
+    run_id = window.chat_view.messages()[0].run_id
+    coordinator = window.bridge.coordinator
+    assert coordinator.task(run_id).status == "waiting"
+    asked = answer_boxes(monkeypatch)
+    qtbot.keyClick(window.composer.editor, Qt.Key.Key_Backspace, CTRL_SHIFT)
+    assert len(asked) == 1
+    qtbot.waitUntil(lambda: window.current_chat_id() is None)
+    assert window.store.list_chats() == []
+    qtbot.waitUntil(lambda: coordinator.task(run_id).status == "cancelled")
+
+
+def test_the_artifact_card_runs_the_app_through_the_engine(qtbot, window, monkeypatch):
+    import graph.control
+
+    store = window.store
+    chat = store.create_chat("Built app")
+    store.add_message(chat.chat_id, "user", "Build it")
+    shown_path = window.bridge.settings.data_dir / "elsewhere" / "app"
+    run_id = "20250101-000000-abcdef"
+    artifact = store.add_message(
+        chat.chat_id, "assistant", kind="artifact", run_id=run_id,
+        data={"status": "done", "artifact": {"path": str(shown_path), "size_bytes": 10,
+                                             "sha256": "ab" * 32}})
+    window.sidebar.refresh()
+    window.open_chat(chat.chat_id)
+    card = window.chat_view.card_for(artifact.message_id)
+    asked = answer_boxes(monkeypatch)
+    qtbot.mouseClick(card.run, Qt.MouseButton.LeftButton)
+    assert asked and asked[0].startswith("Run app? It was built and checked by MultiCoder")
+    qtbot.waitUntil(lambda: card.error_label.isVisible())  # no such run: refused, not run
+    assert card.error_label.text()
+
+    started, folders = [], []
+    monkeypatch.setattr(graph.control, "launch_artifact",
+                        lambda settings, rid: started.append(rid) or shown_path)
+    monkeypatch.setattr(graph.control, "artifact_folder",
+                        lambda settings, rid: folders.append(rid) or shown_path.parent)
+    qtbot.mouseClick(card.run, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: started == [run_id])  # the engine is asked by run, not by path
+    qtbot.waitUntil(lambda: window.status.text() == "app was started.")
+
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    qtbot.mouseClick(card.open_folder, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: [u.toLocalFile() for u in opened] == [str(shown_path.parent)])
+    assert folders == [run_id]
+
+
+def test_a_settings_change_that_cannot_apply_live_is_said(qtbot, window):
+    sentence = "the data folder changes when MultiCoder restarts"
+    window.bridge.notice.emit(sentence)
+    assert window.status.text().startswith("the data folder changes")
+    assert sentence in window.status.toolTip() or window.status.text() == sentence
 
 
 @pytest.mark.slow  # two app starts in subprocesses: 10-30 s

@@ -10,9 +10,30 @@ import pytest
 from keyring.backend import KeyringBackend
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
 WAIT_MS = 20_000
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_boxes(monkeypatch):
+    """A message box nobody expected fails the test instead of waiting for a click."""
+    def unexpected(box):
+        raise AssertionError(f"an unexpected message box: {box.text()!r}")
+
+    monkeypatch.setattr(QMessageBox, "exec", unexpected)
+
+
+def answer_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes):
+    """Answer every message box with ``answer``; returns the list of their texts."""
+    asked = []
+
+    def exec_(box):
+        asked.append(box.text())
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return asked
 
 
 class MemoryKeyring(KeyringBackend):
@@ -97,7 +118,11 @@ def test_settings_open_on_the_status_tab_with_one_row_per_subsystem(qtbot, dialo
     titles = [row.title.text() for row in page.rows.values()]
     assert titles[0] == "Model providers" and titles[-1] == "Task coordinator"
     assert all(row.isVisible() and row.reason.text() for row in page.rows.values())
-    assert page.overall.text() in ("All systems stable", "Warnings", "Critical error")
+    # the headline names the worst row
+    states = {row.state for row in page.rows.values()}
+    expected = ("Critical error" if "down" in states else "Warnings" if "degraded" in states
+                else "All systems stable")
+    assert page.overall.text() == expected
     # details unfold the diagnose rows the subsystem was made from
     build = page.rows["build"]
     assert not build.details.isVisible()
@@ -124,6 +149,47 @@ def test_the_sandbox_row_is_yellow_or_red_with_its_reason_when_docker_is_absent(
     assert row.reason.isVisible() and "docker" in row.reason.text().lower()
     assert row.recommendation.isVisible() and row.recommendation.text()
     assert page.overall.text() in ("Warnings", "Critical error")
+
+
+def test_the_headline_and_the_rows_show_a_known_state(qtbot, isolated_settings, make_bridge,
+                                                     monkeypatch):
+    import ui.desktop.settings.status as status
+    from graph.control import SUBSYSTEMS, Subsystem
+    from ui.desktop.settings import SettingsDialog
+
+    def known(_settings, **_kwargs):
+        return [Subsystem(key=key, state="degraded" if key == "web" else "ok",
+                          reason=f"<b>{key}</b> reason & more", recommendation="",
+                          rows=[], events=["<img src=x> event"]) for key in SUBSYSTEMS]
+
+    monkeypatch.setattr(status, "system_status", known)
+    dlg = SettingsDialog(make_bridge(isolated_settings))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    page = wait_for_status(qtbot, dlg)
+    assert page.overall.text() == "Warnings" and page.overall_state() == "degraded"
+    web = page.rows["web"]
+    assert web.state == "degraded"
+    # server and engine text is shown as written, never as HTML
+    assert web.reason.text() == "<b>web</b> reason & more"
+    assert web.reason.textFormat() == Qt.TextFormat.PlainText
+    assert "<img src=x> event" in web.events_label.text()
+    assert web.events_label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_restart_is_offered_only_where_there_is_something_to_restart(qtbot, dialog, bridge):
+    page = wait_for_status(qtbot, dialog)
+    offered = {key for key, row in page.rows.items() if not row.restart_button.isHidden()}
+    assert offered == {"memory", "web", "coordinator"}
+    row = page.rows["memory"]
+    row.set_expanded(True)
+    qtbot.mouseClick(row.restart_button, Qt.MouseButton.LeftButton)
+    assert page.message.kind() == "error" and "still starting" in page.message.text()
+    with qtbot.waitSignal(bridge.ready, timeout=WAIT_MS):
+        bridge.load()
+    qtbot.mouseClick(row.restart_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.message.kind() == "info" and "emory" in page.message.text()
+                    and row.restart_button.isEnabled(), timeout=WAIT_MS)
 
 
 def test_paranoid_mode_is_switched_from_the_status_tab(qtbot, dialog, bridge):
@@ -295,6 +361,73 @@ def test_choosing_the_local_backend_warns_that_it_is_not_sandboxed(qtbot, dialog
     qtbot.waitUntil(lambda: bridge.settings.sandbox.memory_mb == 1024, timeout=WAIT_MS)
 
 
+def test_a_sandbox_and_model_change_in_the_dialog_reaches_the_next_run(
+        qtbot, isolated_settings, make_bridge, monkeypatch):
+    """The engine was loaded with Docker and one coder model; the dialog switches both."""
+    from graph.settings import Settings, config_file
+    from ui.desktop.settings import SettingsDialog
+
+    monkeypatch.delenv("MULTICODER_SANDBOX__BACKEND")  # the file decides
+    for role in ("planner", "judge"):
+        monkeypatch.setenv(f"MULTICODER_MODELS__{role.upper()}", "replay:notes-sqlite")
+    config_file().write_text("[sandbox]\nbackend = 'docker'\n\n[models]\n"
+                             "coder = ['replay:csv2xlsx-gui']\n", encoding="utf-8")
+    bridge = make_bridge(Settings())
+    with qtbot.waitSignal(bridge.ready, timeout=WAIT_MS):
+        bridge.load()
+    assert bridge.engine.settings.sandbox.backend == "docker"
+    dlg = SettingsDialog(bridge)
+    qtbot.addWidget(dlg)
+    dlg.show()
+
+    dlg.show_tab("sandbox")
+    sandbox = dlg.sandbox_page
+    sandbox.backend.setCurrentIndex(sandbox.backend.findData("local"))
+    qtbot.mouseClick(sandbox.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bridge.settings.sandbox.backend == "local", timeout=WAIT_MS)
+    dlg.show_tab("models")
+    models = dlg.models_page
+    models.editors["coder"].combo.setCurrentText("replay:notes-sqlite")
+    models.editors["coder"].fallbacks.setText("")
+    qtbot.mouseClick(models.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bridge.settings.models.coder == ["replay:notes-sqlite"],
+                    timeout=WAIT_MS)
+
+    run_id = bridge.coordinator.start("a notes manager")
+    run = json.loads((bridge.settings.runs_dir / run_id / "run.json").read_text("utf-8"))
+    assert run["sandbox"] == "local"
+    assert run["models"]["coder"] == ["replay:notes-sqlite"]
+    bridge.coordinator.cancel(run_id)
+
+
+def test_changing_the_data_folder_says_the_data_stays_behind(qtbot, dialog, bridge, tmp_path,
+                                                            monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from graph.settings import config_file
+
+    old = bridge.settings.data_dir
+    new = tmp_path / "elsewhere"
+    new.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(new))
+    dialog.show_tab("general")
+    page = dialog.general_page
+
+    asked = answer_boxes(monkeypatch, QMessageBox.StandardButton.No)
+    qtbot.mouseClick(page.change_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 1 and str(old) in asked[0] and str(new) in asked[0]
+    assert "does not move your data" in asked[0]
+    assert page.data_dir.text() == str(old) and bridge.settings.data_dir == old
+
+    answer_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(page.change_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.message.kind() == "warning" and bool(page.message.text()),
+                    timeout=WAIT_MS)
+    assert str(new) in config_file().read_text(encoding="utf-8")  # saved (the environment's
+    # MULTICODER_DATA_DIR of the test still wins)
+    assert str(old) in page.message.text() and "stay in" in page.message.text()
+
+
 # -- Data ----------------------------------------------------------------------------------
 
 
@@ -333,6 +466,38 @@ def test_an_export_without_keys_holds_no_key_and_one_with_keys_is_encrypted(
     qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "imported" in page.message.text(), timeout=WAIT_MS)
     assert memory_keyring.secrets[("multicoder", "mine")] == "secret-key-789"
+
+
+def test_an_import_that_moves_where_a_key_is_sent_asks_and_declined_does_nothing(
+        qtbot, dialog, bridge, memory_keyring, tmp_path, monkeypatch):
+    from graph.control import add_provider, export_settings
+    from graph.settings import config_file
+
+    add_provider("mine", "https://good.example/v1", ["secret-key-789"])
+    bridge.reload_settings()
+    exported = tmp_path / "export.json"
+    export_settings(exported)
+    payload = json.loads(exported.read_text(encoding="utf-8"))
+    payload["settings_toml"] = payload["settings_toml"].replace("https://good.example/v1",
+                                                                "https://attacker.example/v1")
+    exported.write_text(json.dumps(payload), encoding="utf-8")
+    before = config_file().read_text(encoding="utf-8")
+
+    dialog.show_tab("data")
+    page = dialog.data_page
+    monkeypatch.setattr(page, "ask_open_path", lambda *a: exported)
+    asked = answer_boxes(monkeypatch, QMessageBox.StandardButton.No)
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.message.text() == "Nothing was imported.", timeout=WAIT_MS)
+    assert len(asked) == 1 and "attacker.example" in asked[0]
+    assert config_file().read_text(encoding="utf-8") == before
+    assert bridge.settings.providers["mine"].base_url == "https://good.example/v1"
+    assert page.import_button.isEnabled()
+
+    answer_boxes(monkeypatch, QMessageBox.StandardButton.Yes)  # accepted: imported
+    qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "imported" in page.message.text(), timeout=WAIT_MS)
+    assert bridge.settings.providers["mine"].base_url == "https://attacker.example/v1"
 
 
 def test_chats_are_exported_as_json(qtbot, dialog, bridge, tmp_path, monkeypatch):

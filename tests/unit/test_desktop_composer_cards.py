@@ -6,10 +6,9 @@ import json
 import os
 import threading
 import warnings
-from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QProcess, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -18,7 +17,15 @@ from PySide6.QtGui import (
     QImage,
     QInputMethodEvent,
 )
-from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
 
 from graph.chats import Message
 from ui.desktop.chat.cards import (
@@ -36,6 +43,27 @@ from ui.desktop.chat.composer import MAX_LINES, Composer
 from ui.desktop.i18n import set_language
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_boxes(monkeypatch):
+    """A message box nobody expected fails the test instead of waiting for a click."""
+    def unexpected(box):
+        raise AssertionError(f"an unexpected message box: {box.text()!r}")
+
+    monkeypatch.setattr(QMessageBox, "exec", unexpected)
+
+
+def answer_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes):
+    """Answer every message box with ``answer``; returns the list of their texts."""
+    asked = []
+
+    def exec_(box):
+        asked.append(box.text())
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return asked
 
 
 @pytest.fixture
@@ -223,7 +251,7 @@ def test_attaching_a_file_copies_it_with_progress(qtbot, composer, tmp_path):
     assert chip.progress.isVisible()
     qtbot.waitUntil(lambda: composer.attachments() != [], timeout=5000)
     staged = composer.attachments()[0]
-    assert staged.parent == tmp_path / "staging"
+    assert staged.parent.parent == tmp_path / "staging" and staged.name == "data.csv"
     assert staged.read_text(encoding="utf-8") == "a,b\n1,2\n"
     assert chip.progress.value() == 100
     assert "data.csv" in chip.accessibleName()
@@ -346,8 +374,12 @@ def test_pasting_files_and_images_attaches_them(qtbot, composer, tmp_path):
     qtbot.keyClick(composer.editor, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(composer.attachments()) == 2, timeout=5000)
     pasted = composer.attachments()[1]
-    assert pasted.parent == tmp_path / "staging" and pasted.suffix == ".png"
+    assert (tmp_path / "staging") in pasted.parents and pasted.name == "pasted-image.png"
     assert QImage(str(pasted)).size() == image.size()
+    # a second image in the same message gets a name of its own
+    qtbot.keyClick(composer.editor, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(composer.attachments()) == 3, timeout=5000)
+    assert composer.attachments()[2].name == "pasted-image-2.png"
 
 
 def test_composer_texts_follow_the_language(qtbot, composer, russian):
@@ -534,32 +566,77 @@ def finished_run(tmp_path):
     executable = run_dir / "dist" / "csv2xlsx"
     executable.write_bytes(b"\x7fELF")
     (run_dir / "report.md").write_text("# report\n", encoding="utf-8")
-    return {"status": "done", "error": None,
+    return {"status": "done", "error": None, "run_dir": str(run_dir),
+            "report": str(run_dir / "report.md"),
             "artifact": {"path": str(executable), "size_bytes": 12 * 1024 * 1024,
                          "sha256": "ab" * 32, "build_log_path": str(run_dir / "dist/b.log"),
                          "built_at": "2025-01-01T00:00:00Z"}}
 
 
-def test_artifact_card_opens_folder_runs_and_opens_the_report(qtbot, finished_run,
-                                                              monkeypatch):
-    opened, started = [], []
+def artifact_message(data):
+    return Message(message_id="m1", chat_id="c1", role="assistant", kind="artifact",
+                   data=data, run_id="r1", created_at="2025-01-01T00:00:00Z")
+
+
+def test_artifact_card_asks_the_window_to_run_and_open_and_opens_the_report(
+        qtbot, finished_run, monkeypatch):
+    opened = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
-    monkeypatch.setattr(QProcess, "startDetached",
-                        lambda program, args=(), cwd="": started.append((program, cwd))
-                        or (True, 1))
-    card = show(qtbot, make_card(message("artifact", finished_run)))
+    card = show(qtbot, make_card(artifact_message(finished_run)))
     assert isinstance(card, ArtifactCard)
     shown = texts(card)
     assert "Your app is ready" in shown and "csv2xlsx" in shown and "12.0 MB" in shown
-    executable = Path(finished_run["artifact"]["path"])
     names = {b.accessibleName() for b in card.findChildren(QPushButton)}
     assert {"Open folder", "Run", "Open report"} <= names
-    click(qtbot, card.open_folder)
-    assert [u.toLocalFile() for u in opened] == [str(executable.parent)]
+
+    # the window finds the folder from the run itself
+    assert decide(qtbot, card, lambda: click(qtbot, card.open_folder)) == {
+        "action": "open_folder"}
+    assert opened == []
+
+    # Run asks first; declined, nothing is asked of the window
+    asked = answer_boxes(monkeypatch, QMessageBox.StandardButton.No)
+    requests = []
+    card.decided.connect(lambda *args: requests.append(args))
     click(qtbot, card.run)
-    assert started == [(str(executable), str(executable.parent))]
+    assert asked == ["Run csv2xlsx? It was built and checked by MultiCoder in a sandbox;"
+                     " running it executes it on this computer."]
+    assert requests == []
+    answer_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
+    assert decide(qtbot, card, lambda: click(qtbot, card.run)) == {"action": "launch"}
+    assert card.run.isEnabled() and card.open_folder.isEnabled()  # nothing was answered
+    card.show_error("the executable of run r1 changed since it was built (sha256 differs)")
+    assert "sha256 differs" in texts(card)
+
     click(qtbot, card.open_report)
-    assert opened[-1].toLocalFile() == str(executable.parent.parent / "report.md")
+    assert [u.toLocalFile() for u in opened] == [finished_run["report"]]
+
+
+def test_artifact_card_does_not_guess_the_report_or_open_a_program_as_one(
+        qtbot, finished_run, tmp_path):
+    guessed = dict(finished_run, report=None)  # report.md lies beside the run: not used
+    card = show(qtbot, make_card(artifact_message(guessed)))
+    assert card.report_path() is None and not card.open_report.isEnabled()
+    program = tmp_path / "report.exe"
+    program.write_bytes(b"MZ")
+    card = show(qtbot, make_card(artifact_message(dict(finished_run, report=str(program)))))
+    assert not card.open_report.isEnabled()
+
+
+def test_links_in_cards_go_through_the_guarded_handler(qtbot, monkeypatch):
+    import ui.desktop.chat.cards as cards
+
+    followed = []
+    monkeypatch.setattr(cards, "open_link", lambda parent, url: followed.append(url) or False)
+    payload = dict(QUESTION, summary="See [the share](smb://attacker/share) <b>now</b>")
+    card = show(qtbot, make_card(message("question", payload)))
+    rich = [label for label in card.findChildren(QLabel)
+            if label.textFormat() == Qt.TextFormat.RichText]
+    assert rich and not any(label.openExternalLinks() for label in card.findChildren(QLabel))
+    summary = next(label for label in rich if "attacker" in label.text())
+    assert "<b>now</b>" not in summary.text()  # raw HTML of the model is shown as text
+    summary.linkActivated.emit("smb://attacker/share")
+    assert followed == ["smb://attacker/share"]
 
 
 def test_artifact_card_of_a_run_that_built_nothing(qtbot):

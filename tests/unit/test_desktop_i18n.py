@@ -50,3 +50,40 @@ def test_language_switches_live_and_back(qapp):
         i18n.set_language("en")
         qapp.processEvents()
     assert label.text() == "New chat"
+
+
+def test_an_untranslated_text_stays_english_in_russian(qapp):
+    from PySide6.QtCore import QCoreApplication
+
+    try:
+        i18n.set_language("ru")
+        assert i18n.tr("__no translation for this text__") == "__no translation for this text__"
+        assert i18n.tr("New chat") == "Новый чат"
+        # the catalog answers nothing (a null string) for what it does not know
+        assert QCoreApplication.translate("any", "__unknown__") == "__unknown__"
+    finally:
+        i18n.set_language("en")
+
+
+def test_qt_own_texts_follow_the_language(qtbot):
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QMessageBox
+
+    def yes_no():
+        box = QMessageBox(QMessageBox.Icon.Question, "t", "q",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        qtbot.addWidget(box)
+        return (box.button(QMessageBox.StandardButton.Yes).text().replace("&", ""),
+                box.button(QMessageBox.StandardButton.No).text().replace("&", ""))
+
+    assert yes_no() == ("Yes", "No")
+    try:
+        i18n.set_language("ru")
+        assert yes_no() == ("Да", "Нет")
+        assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "Отмена"
+        # the text fields' context menu
+        assert QCoreApplication.translate("QLineEdit", "&Copy") != "&Copy"
+    finally:
+        i18n.set_language("en")
+    assert yes_no() == ("Yes", "No")
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "Cancel"

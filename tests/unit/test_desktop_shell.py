@@ -27,6 +27,27 @@ def store(tmp_path):
     chats.close()
 
 
+@pytest.fixture(autouse=True)
+def no_unexpected_boxes(monkeypatch):
+    """A message box nobody expected fails the test instead of waiting for a click."""
+    def unexpected(box):
+        raise AssertionError(f"an unexpected message box: {box.text()!r}")
+
+    monkeypatch.setattr(QMessageBox, "exec", unexpected)
+
+
+def answer_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes):
+    """Answer every message box with ``answer``; returns the list of their texts."""
+    asked = []
+
+    def exec_(box):
+        asked.append(box.text())
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return asked
+
+
 @pytest.fixture
 def english(qapp):
     i18n.set_language("en")
@@ -184,20 +205,12 @@ def test_archive_moves_a_chat_into_the_collapsed_archive_and_back(qtbot, store, 
 def test_delete_asks_first(qtbot, store, sidebar, monkeypatch):
     chat = store.create_chat("Throwaway")
     sidebar.refresh()
-    asked = []
-
-    def answer(choice):
-        def question(parent, title, text, *args):
-            asked.append(text)
-            return choice
-        return question
-
-    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+    asked = answer_boxes(monkeypatch, QMessageBox.StandardButton.No)
     assert sidebar.delete_chat(chat.chat_id) is False
     assert asked == ["Delete “Throwaway”? This cannot be undone."]
     assert texts(sidebar, "chat") == ["Throwaway"]
 
-    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    answer_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(sidebar.chatDeleted) as deleted:
         menu = sidebar.context_menu(sidebar.index_of(chat.chat_id))
         next(a for a in menu.actions() if a.text() == "Delete").trigger()
@@ -250,8 +263,7 @@ def test_projects_are_folders_chats_move_in_by_menu_or_drag(qtbot, store, sideba
     move = next(a for a in menu.actions() if a.text() == "Move to project").menu()
     next(a for a in move.actions() if a.text() == "Remove from project").trigger()
     assert store.get_chat(first.chat_id).project_id is None
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *args: QMessageBox.StandardButton.Yes)
+    answer_boxes(monkeypatch)
     assert sidebar.delete_project(project.project_id)
     assert store.list_projects() == []
     assert sorted(texts(sidebar, "chat")) == ["Photo renamer", "Spreadsheet tool"]
@@ -267,13 +279,95 @@ def test_a_duplicate_project_name_is_reported_not_raised(qtbot, store, sidebar):
 def test_thousands_of_chats_load_quickly(qtbot, store, sidebar):
     import time
 
+    from ui.desktop.sidebar import PAGE_SIZE
+
     for n in range(2000):
         store.create_chat(f"Chat number {n}")
     started = time.perf_counter()
     sidebar.refresh()
     elapsed = time.perf_counter() - started
-    assert len(texts(sidebar, "chat")) == 2000
+    assert len(texts(sidebar, "chat")) == PAGE_SIZE and sidebar.has_more()
     assert elapsed < 2.0, f"the list of 2,000 chats took {elapsed:.2f} s"
+
+
+def scroll_to_end(sidebar):
+    bar = sidebar.tree.verticalScrollBar()
+    bar.setValue(bar.maximum())
+
+
+def test_scrolling_to_the_end_loads_the_older_chats(qtbot, store, monkeypatch, english):
+    import ui.desktop.sidebar as sidebar_module
+
+    monkeypatch.setattr(sidebar_module, "PAGE_SIZE", 20)
+    for n in range(50):
+        store.create_chat(f"Chat number {n}")
+    widget = Sidebar(store)
+    qtbot.addWidget(widget)
+    widget.resize(widget.fontMetrics().height() * 18, widget.fontMetrics().height() * 20)
+    widget.show()
+    qtbot.waitExposed(widget)
+    assert len(texts(widget, "chat")) == 20 and widget.has_more()
+    assert "Chat number 0" not in texts(widget, "chat")  # the oldest is not listed yet
+
+    scroll_to_end(widget)
+    qtbot.waitUntil(lambda: len(texts(widget, "chat")) == 40)
+    scroll_to_end(widget)
+    qtbot.waitUntil(lambda: len(texts(widget, "chat")) == 50)
+    assert not widget.has_more() and "Chat number 0" in texts(widget, "chat")
+
+
+def test_chat_titles_and_snippets_show_as_typed_not_as_html(qtbot, store, sidebar,
+                                                           monkeypatch):
+    from ui.desktop.plain import tooltip
+
+    title = "<b>Bold</b> <a href='smb://host/x'>link</a> & co"
+    chat = store.create_chat(title)
+    sidebar.refresh()
+    index = sidebar.index_of(chat.chat_id)
+    assert index.data() == title
+    tip = index.data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == tooltip(title) and "<b>" not in tip and "&lt;b&gt;" in tip
+    assert tooltip("plain words") == "plain words"
+
+    boxes = []
+
+    def exec_(box):
+        boxes.append((box.text(), box.textFormat()))
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    sidebar.delete_chat(chat.chat_id)
+    assert boxes == [(f"Delete “{title}”? This cannot be undone.", Qt.TextFormat.PlainText)]
+
+
+def test_the_current_project_is_the_selected_folder_or_the_folder_of_the_chat(
+        qtbot, store, sidebar):
+    project = store.create_project("Client work")
+    inside = store.create_chat("Inside", project_id=project.project_id)
+    outside = store.create_chat("Outside")
+    sidebar.refresh()
+    assert sidebar.current_project() is None
+    sidebar.set_current(inside.chat_id)
+    assert sidebar.current_project() == project.project_id
+    sidebar.set_current(outside.chat_id)
+    assert sidebar.current_project() is None
+    folder = next(i for i in sidebar._indexes() if i.data() == "Client work")
+    sidebar.tree.setCurrentIndex(folder)
+    assert sidebar.current_project() == project.project_id
+
+
+def test_a_delete_handler_deletes_instead_of_the_store(qtbot, store, sidebar, monkeypatch):
+    chat = store.create_chat("Running chat")
+    sidebar.refresh()
+    answer_boxes(monkeypatch)
+    handled = []
+    sidebar.delete_handler = handled.append
+    assert sidebar.delete_chat(chat.chat_id)
+    assert handled == [chat.chat_id] and store.list_chats() != []  # the handler decides
+    store.delete_chat(chat.chat_id)
+    with qtbot.waitSignal(sidebar.chatDeleted) as deleted:
+        sidebar.chat_removed(chat.chat_id)
+    assert deleted.args == [chat.chat_id] and texts(sidebar, "chat") == []
 
 
 def test_the_theme_switches_and_system_follows_the_os(qapp, monkeypatch):
@@ -330,8 +424,73 @@ def test_app_help_and_a_bad_settings_file(tmp_path, monkeypatch, capsys, qapp):
     err = capsys.readouterr().err
     assert "ui.theme" in err and str(bad) in err and "Traceback" not in err
 
-    shown = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: shown.append(text))
+    shown = answer_boxes(monkeypatch, QMessageBox.StandardButton.Ok)
     bad.write_text("[ui\n", encoding="utf-8")
     assert app.main([]) == 2
     assert len(shown) == 1 and "TOML" in shown[0]
+
+
+def test_a_chat_history_that_cannot_be_opened_is_one_sentence_and_exit_2(
+        tmp_path, monkeypatch, capsys, qapp, isolated_settings):
+    from graph.errors import InputError
+    from ui.desktop import app
+
+    def newer(_settings):
+        raise InputError("chats.sqlite was written by a newer MultiCoder: update it.")
+
+    monkeypatch.setattr(app, "make_bridge", newer)
+    assert app.main(["--smoke"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "newer MultiCoder" in err and "Traceback" not in err
+
+    def unwritable(_settings):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "data"))
+
+    monkeypatch.setattr(app, "make_bridge", unwritable)
+    shown = answer_boxes(monkeypatch, QMessageBox.StandardButton.Ok)
+    assert app.main([]) == 2
+    assert len(shown) == 1 and "Permission denied" in shown[0]
+
+
+# -- links ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    urls = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: urls.append(url.toString())
+                        or True)
+    return urls
+
+
+@pytest.mark.parametrize("url", [
+    "smb://attacker/share/file.exe", "file:///etc/passwd", "javascript:alert(1)",
+    "search-ms:query=x&crumb=location:\\\\attacker\\share", "//attacker/share",
+    "ftp://example.org/x", "http://", "relative/path", "",
+])
+def test_links_with_other_schemes_are_refused_and_not_opened(qapp, monkeypatch, opened, url,
+                                                           english):
+    from ui.desktop.links import link_allowed, open_link
+
+    shown = answer_boxes(monkeypatch, QMessageBox.StandardButton.Ok)
+    assert not link_allowed(url)
+    assert open_link(None, url) is False
+    assert opened == []
+    assert len(shown) == 1 and "was not opened" in shown[0] and url in shown[0]
+
+
+def test_a_web_link_opens_only_after_the_person_confirms_the_full_address(
+        qapp, monkeypatch, opened, english):
+    from ui.desktop.links import link_allowed, open_link
+
+    url = "https://example.org/some/page?q=1#part"
+    assert link_allowed(url) and link_allowed("mailto:someone@example.org")
+    asked = answer_boxes(monkeypatch, QMessageBox.StandardButton.No)
+    assert open_link(None, url) is False and opened == []
+    assert len(asked) == 1 and url in asked[0]
+
+    asked = answer_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
+    assert open_link(None, url) is True
+    assert opened == [url] and url in asked[0]

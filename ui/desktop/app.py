@@ -19,9 +19,11 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from graph.errors import InputError
 from graph.settings import Settings, config_file
 from ui.desktop.i18n import register, resolve_language, set_language, tr
 from ui.desktop.icons import ICON_DIR
+from ui.desktop.plain import tell
 from ui.desktop.theme import apply_theme
 
 if TYPE_CHECKING:
@@ -29,8 +31,8 @@ if TYPE_CHECKING:
     from ui.desktop.bridge import Bridge
     from ui.desktop.window import MainWindow
 
-__all__ = ["SMOKE_TIMEOUT_S", "create_window", "main", "make_bridge", "parse_args",
-           "settings_error"]
+__all__ = ["SMOKE_TIMEOUT_S", "create_window", "data_error", "main", "make_bridge",
+           "parse_args", "settings_error"]
 
 _log = logging.getLogger(__name__)
 
@@ -81,9 +83,45 @@ def settings_error(exc: Exception) -> str:
             " save it as UTF-8 without BOM).")
 
 
+def data_error(exc: Exception, settings: Settings) -> str:
+    """One sentence for a data folder or chat history that cannot be opened at start."""
+    if isinstance(exc, InputError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        where = exc.filename or settings.data_dir
+        return (f"Cannot use the data folder {settings.data_dir}: {exc.strerror or exc} ({where})."
+                " Check that it exists and that you may write to it, or choose another one"
+                " with data_dir in the settings file or MULTICODER_DATA_DIR.")
+    return (f"Cannot open the chat history in {settings.data_dir}: {exc}. Move chats.sqlite"
+            " out of that folder to start with an empty history, or choose another data"
+            " folder.")
+
+
+def _cannot_start(message: str, *, smoke: bool) -> int:
+    """Say why the app cannot start (one stderr line with ``--smoke``, else a box); 2."""
+    if smoke:
+        sys.stderr.write(f"multicoder desktop: {message}\n")
+        sys.stderr.flush()
+    else:
+        tell(None, tr("MultiCoder cannot start"), message, icon=QMessageBox.Icon.Critical)
+    return 2
+
+
+def _clean_staging(bridge: Bridge) -> int:
+    from graph.control import clean_staging
+
+    return clean_staging(bridge.staging_dir)
+
+
 def make_bridge(settings: Settings,
                 engine_factory: Callable[[Settings], Engine] | None = None) -> Bridge:
-    """The engine side of the app (not loaded yet: call ``load()``)."""
+    """The engine side of the app (not loaded yet: call ``load()``).
+
+    Raises:
+        InputError: the chat history was written by a newer MultiCoder (one sentence).
+        OSError: the data folder cannot be created or written.
+
+    """
     from ui.desktop.bridge import Bridge
 
     return Bridge(settings, engine_factory=engine_factory)
@@ -190,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     :func:`parse_args`).
 
     Exit codes: 0 closed normally (``--smoke``: started and the engine loaded); 1 ``--smoke``
-    and the engine failed or timed out; 2 the settings do not load (a message box says why,
-    or one line on stderr with ``--smoke``) or a bad option.
+    and the engine failed or timed out; 2 the settings do not load, or the data folder or its
+    chat history cannot be opened (a message box says why, or one line on stderr with
+    ``--smoke``), or a bad option.
     """
     started = time.perf_counter()
     args = parse_args(argv)
@@ -199,21 +238,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except Exception as exc:  # the interface boundary: a bad settings file is one sentence
-        message = settings_error(exc)
         set_language(resolve_language(args.language or "auto"))
-        if args.smoke:
-            sys.stderr.write(f"multicoder desktop: {message}\n")
-        else:
-            QMessageBox.critical(None, tr("MultiCoder cannot start"), message)
-        return 2
+        return _cannot_start(settings_error(exc), smoke=args.smoke)
     set_language(resolve_language(args.language or settings.ui.language))
     apply_theme(app, args.theme or settings.ui.theme)
 
-    bridge = make_bridge(settings)
+    try:
+        bridge = make_bridge(settings)
+    except (InputError, OSError) as exc:  # the chat history or the data folder
+        return _cannot_start(data_error(exc, settings), smoke=args.smoke)
+    except Exception as exc:  # the interface boundary: one sentence, never a traceback
+        _log.exception("the chat history did not open")
+        return _cannot_start(data_error(exc, settings), smoke=args.smoke)
     window = create_window(bridge)
     smoke = _Smoke(app, bridge, window, started) if args.smoke else None
     window.show()
     QTimer.singleShot(0, bridge.load)  # after the first paint has been queued
+    bridge.run_async(lambda: _clean_staging(bridge))  # what a closed window left behind
     code = app.exec()
     if window.isVisible():
         window.close()  # keeps the geometry and stops the workers

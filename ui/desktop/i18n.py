@@ -4,6 +4,10 @@ The English text is the source; Russian comes from catalogs each module register
 (:func:`register`). :class:`Catalog` is a ``QTranslator`` installed on the application, so a
 language switch makes Qt send ``QEvent.LanguageChange`` to every widget; a widget re-sets its
 texts in ``changeEvent`` (see :class:`Retranslatable`). Text is looked up with :func:`tr`.
+
+In Russian, Qt's own texts (Yes / No / Cancel, the context menus of text fields, the file
+dialogs) come from Qt's ``qtbase_ru`` catalog, installed beside ours; the catalog answers
+nothing for texts it does not know, so Qt asks the next translator.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import locale
 from typing import Literal
 
-from PySide6.QtCore import QCoreApplication, QEvent, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QEvent, QLibraryInfo, QLocale, QTranslator
 
 __all__ = ["LANGUAGES", "Catalog", "Language", "Retranslatable", "conflicts", "current_language",
            "register", "resolve_language", "set_language", "tr"]
@@ -47,17 +51,22 @@ def conflicts() -> list[tuple[str, str, str]]:
 class Catalog(QTranslator):
     """A translator answering from the registered Russian catalog."""
 
-    def translate(self, context: str, source_text: str, disambiguation: str | None = None,
-                  n: int = -1) -> str:
-        """The Russian text for ``source_text`` (the source itself when none)."""
-        return _RUSSIAN.get(source_text, source_text)
+    def translate(self, context: str, source_text: str,
+                  disambiguation: str | None = None, n: int = -1) -> str | None:
+        """The Russian text for ``source_text``; None when the catalog has none.
+
+        None reaches Qt as a null string, so Qt asks its other translators (``qtbase_ru``
+        for its own texts) and finally shows the source text. An empty string would not do:
+        Qt would show it, blank.
+        """
+        return _RUSSIAN.get(source_text)
 
     def isEmpty(self) -> bool:
         """Never empty (Qt skips empty translators)."""
         return False
 
 
-_installed: list[Catalog] = []
+_installed: list[QTranslator] = []
 _language: list[Language] = ["en"]
 
 
@@ -85,7 +94,8 @@ def resolve_language(setting: str) -> Language:
 def set_language(language: Language) -> None:
     """Switch every window to ``language`` now.
 
-    Installs a new catalog; Qt then sends ``LanguageChange`` to all widgets.
+    Installs a new catalog (and, for Russian, Qt's own ``qtbase_ru`` translations when the
+    Qt installation has them); Qt then sends ``LanguageChange`` to all widgets.
     """
     app = QCoreApplication.instance()
     if app is None:
@@ -95,6 +105,11 @@ def set_language(language: Language) -> None:
         app.removeTranslator(old)  # this alone sends LanguageChange (back to English)
     _installed.clear()
     if language == "ru":
+        qt_own = QTranslator()
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        if qt_own.load("qtbase_ru", folder):
+            _installed.append(qt_own)
+            app.installTranslator(qt_own)
         catalog = Catalog()
         _installed.append(catalog)
         app.installTranslator(catalog)

@@ -9,12 +9,17 @@ collapsed "Archived chats" folder. While a query is typed in the search field th
 
 Every change goes through the :class:`graph.chats.ChatStore`; the sidebar only shows it and
 asks (rename inline, archive, delete after a confirmation, move to a project from the context
-menu or by dragging a chat onto a folder).
+menu or by dragging a chat onto a folder). Deleting goes through :attr:`Sidebar.delete_handler`
+when the window sets one (the engine then stops the chat's runs first).
+
+The list loads :data:`PAGE_SIZE` chats (and as many archived ones) at first and the next
+page each time it is scrolled to its end, so any number of chats is reachable without
+searching.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
@@ -44,7 +49,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLineEdit,
     QMenu,
-    QMessageBox,
     QSizePolicy,
     QToolButton,
     QTreeView,
@@ -56,11 +60,12 @@ from graph.chats import Chat, group_by_recency
 from graph.errors import InputError
 from ui.desktop.i18n import Retranslatable, register, tr
 from ui.desktop.icons import icon
+from ui.desktop.plain import ask, tooltip
 
 if TYPE_CHECKING:
     from graph.chats import ChatStore, SearchHit
 
-__all__ = ["CHAT_MIME", "GROUP_LABELS", "ROLE_ID", "ROLE_KIND", "Sidebar"]
+__all__ = ["CHAT_MIME", "GROUP_LABELS", "PAGE_SIZE", "ROLE_ID", "ROLE_KIND", "Sidebar"]
 
 register({
     "New chat": "Новый чат",
@@ -116,8 +121,9 @@ GROUP_LABELS: dict[str, str] = {"today": "Today", "yesterday": "Yesterday",
 #: Drag-and-drop format of chats: their ids, one per line (UTF-8).
 CHAT_MIME = "application/x-multicoder-chat-ids"
 
-#: How many chats the list loads per section (the search finds the rest).
-_LIST_LIMIT = 10_000
+#: How many chats (and archived chats) the list loads at first and adds each time it is
+#: scrolled to its end.
+PAGE_SIZE = 500
 
 _HEADER, _CHAT, _PROJECT, _NEW_PROJECT, _ARCHIVE, _EMPTY = (
     "header", "chat", "project", "new_project", "archive", "empty")
@@ -235,6 +241,11 @@ class Sidebar(Retranslatable, QWidget):
         self._building = False
         self._expanded_projects: set[str] = set()
         self._archive_expanded = False
+        self._limit = PAGE_SIZE
+        self._more = False  # the store holds more chats than the list shows
+        #: Deletes a chat (after the confirmation) instead of the store; it calls
+        #: :meth:`chat_removed` once the chat is gone. None: the store deletes it at once.
+        self.delete_handler: Callable[[str], None] | None = None
 
         self.setObjectName("sidebar")
         self.setAutoFillBackground(True)
@@ -287,6 +298,8 @@ class Sidebar(Retranslatable, QWidget):
         self.tree.chatsDropped.connect(self._chats_dropped)
         self.tree.renameRequested.connect(lambda index: self.tree.edit(index))
         self.tree.deleteRequested.connect(self._delete_index)
+        self.tree.verticalScrollBar().valueChanged.connect(self._scrolled)
+        self.tree.verticalScrollBar().rangeChanged.connect(lambda _lo, _hi: self._scrolled())
 
         self.settings_button = QToolButton(self)
         self.settings_button.setIcon(icon("settings"))
@@ -397,8 +410,11 @@ class Sidebar(Retranslatable, QWidget):
 
     def _fill_list(self, root: QStandardItem) -> None:
         projects = self.store.list_projects()
-        chats = self.store.list_chats(limit=_LIST_LIMIT)
-        archived = self.store.list_chats(archived=True, limit=_LIST_LIMIT)
+        # one more than shown tells whether there are more
+        chats = self.store.list_chats(limit=self._limit + 1)
+        archived = self.store.list_chats(archived=True, limit=self._limit + 1)
+        self._more = len(chats) > self._limit or len(archived) > self._limit
+        chats, archived = chats[:self._limit], archived[:self._limit]
         by_project: dict[str, list[Chat]] = {p.project_id: [] for p in projects}
         loose: list[Chat] = []
         for chat in chats:
@@ -436,7 +452,7 @@ class Sidebar(Retranslatable, QWidget):
             snippet = " ".join(hit.snippet.split())
             if hit.message_id is not None and snippet:
                 item.setText(f"{item.text()}\n{snippet}")
-                item.setToolTip(snippet)
+                item.setToolTip(tooltip(snippet))
             root.appendRow(item)
 
     def _item(self, kind: str, item_id: str, text: str, icon_name: str | None = None, *,
@@ -444,7 +460,7 @@ class Sidebar(Retranslatable, QWidget):
         item = QStandardItem(text)
         item.setData(kind, ROLE_KIND)
         item.setData(item_id, ROLE_ID)
-        item.setToolTip(text)
+        item.setToolTip(tooltip(text))
         if icon_name:
             item.setIcon(icon(icon_name))
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
@@ -560,6 +576,38 @@ class Sidebar(Retranslatable, QWidget):
             self.new_project()
             self._select_current()
 
+    def current_project(self) -> str | None:
+        """The project the person is in (None: none).
+
+        The selected project folder, or the folder of the selected chat.
+        """
+        index = self.tree.currentIndex()
+        if not index.isValid() or self.query():
+            return None
+        if index.data(ROLE_KIND) == _CHAT and index.parent().data(ROLE_KIND) == _PROJECT:
+            index = index.parent()
+        return str(index.data(ROLE_ID)) if index.data(ROLE_KIND) == _PROJECT else None
+
+    def has_more(self) -> bool:
+        """Whether the store holds chats the list does not show yet."""
+        return self._more and not self.query()
+
+    def load_more(self) -> None:
+        """Show the next :data:`PAGE_SIZE` chats (the list keeps its scroll position)."""
+        if not self.has_more():
+            return
+        bar = self.tree.verticalScrollBar()
+        position = bar.value()
+        self._limit += PAGE_SIZE
+        self._rebuild()
+        bar.setValue(position)
+
+    def _scrolled(self, _value: int = 0) -> None:
+        bar = self.tree.verticalScrollBar()
+        if self.has_more() and not self._building and self.tree.isVisible() \
+                and bar.value() >= bar.maximum():
+            QTimer.singleShot(0, self, self.load_more)  # not inside the scroll bar's signal
+
     def _open_first_result(self) -> None:
         for index in self._indexes():
             if index.data(ROLE_KIND) == _CHAT:
@@ -636,20 +684,23 @@ class Sidebar(Retranslatable, QWidget):
             except InputError as exc:
                 self.errorOccurred.emit(str(exc))
                 return False
-            answer = QMessageBox.question(
-                self, tr("Delete chat?"),
-                tr("Delete “{title}”? This cannot be undone.").format(title=title),
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
+            if not ask(self, tr("Delete chat?"),
+                       tr("Delete “{title}”? This cannot be undone.").format(title=title)):
                 return False
+        if self.delete_handler is not None:
+            self.delete_handler(chat_id)  # calls chat_removed() when done
+            return True
         if not self._run("delete_chat", chat_id):
             return False
+        self.chat_removed(chat_id)
+        return True
+
+    def chat_removed(self, chat_id: str) -> None:
+        """A chat was deleted: drop it from the list and emit :attr:`chatDeleted`."""
         if self._current == chat_id:
             self._current = None
         self._rebuild()
         self.chatDeleted.emit(chat_id)
-        return True
 
     def new_project(self, name: str | None = None) -> str | None:
         """Create a project (asks for its name when none is given).
@@ -674,13 +725,9 @@ class Sidebar(Retranslatable, QWidget):
         """Delete a project after asking; its chats stay, outside any project."""
         if confirm:
             names = {p.project_id: p.name for p in self.store.list_projects()}
-            answer = QMessageBox.question(
-                self, tr("Delete project?"),
-                tr("Delete the project “{name}”? Its chats stay, outside any project.").format(
-                    name=names.get(project_id, "")),
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No)
-            if answer != QMessageBox.StandardButton.Yes:
+            if not ask(self, tr("Delete project?"),
+                       tr("Delete the project “{name}”? Its chats stay, outside any project.")
+                       .format(name=names.get(project_id, ""))):
                 return False
         if not self._run("delete_project", project_id):
             return False
@@ -735,7 +782,7 @@ class Sidebar(Retranslatable, QWidget):
                                lambda: self.archive_chat(item_id, True))
             move = menu.addMenu(icon("folder"), tr("Move to project"))
             for project in self.store.list_projects():
-                action = QAction(project.name, move)
+                action = QAction(project.name.replace("&", "&&"), move)  # "&" is no mnemonic
                 action.setEnabled(project.project_id != chat.project_id)
                 action.triggered.connect(
                     lambda _checked=False, pid=project.project_id: self.move_chat(item_id, pid))

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from graph.errors import InputError
 from ui.desktop.i18n import Retranslatable, register, tr
 from ui.desktop.icons import icon
+from ui.desktop.plain import plain_label, tooltip
 
 if TYPE_CHECKING:
     from graph.coordinator import TaskInfo
@@ -139,7 +140,7 @@ class TaskManager(Retranslatable, QDialog):
         self._again = False
         self._failed_reason = ""
 
-        self.state = QLabel(self)
+        self.state = plain_label(QLabel(self))  # may hold an engine sentence
         self.state.setWordWrap(True)
         self.table = QTableWidget(0, len(_COLUMNS), self)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -152,7 +153,7 @@ class TaskManager(Retranslatable, QDialog):
         for column in range(1, len(_COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.details = QLabel(self)
+        self.details = plain_label(QLabel(self))  # the run's last error, as it is
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -323,7 +324,7 @@ class TaskManager(Retranslatable, QDialog):
             self.table.setItem(row, column, item)
         item.setText(text)
         item.setData(Qt.ItemDataRole.UserRole, run_id)
-        item.setToolTip(tip or text)
+        item.setToolTip(tooltip(tip or text))  # the task is the person's text
 
     # -- actions ----------------------------------------------------------------------------
 

@@ -22,9 +22,11 @@ for a :class:`graph.chats.Message` by its ``kind``:
 Every card emits ``decided(message_id, decision)``; the decision is a dict such as
 ``{"action": "approve"}``, ``{"action": "reject", "feedback": "..."}``,
 ``{"action": "edit", "content": "..."}``, ``{"action": "continue", "feedback": "..."}``,
-``{"action": "stop"}`` or (error card) ``{"action": "resume"}``. The view answers with
-:meth:`Card.set_answered` once the decision is stored, or :meth:`Card.reopen` when it was
-refused.
+``{"action": "stop"}`` or (error card) ``{"action": "resume"}``; the artifact card asks
+the window to act with ``{"action": "launch"}`` and ``{"action": "open_folder"}``, which
+answer nothing. The view answers a decision with :meth:`Card.set_answered` once it is
+stored, or :meth:`Card.reopen` when it was refused. Links in a card's text go to
+:func:`ui.desktop.links.open_link`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from html import escape
 from pathlib import Path
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QEvent, QLocale, QProcess, QRectF, QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QLocale, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -53,6 +55,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -65,6 +68,8 @@ from graph.chats import Message
 from ui.desktop.chat.markdown import Code, to_segments
 from ui.desktop.i18n import Retranslatable, current_language, register, tr
 from ui.desktop.icons import icon
+from ui.desktop.links import open_link
+from ui.desktop.plain import ask, tooltip
 
 __all__ = ["STATUS_COLOURS", "ArtifactCard", "Card", "ChecksCard", "ConfirmCard",
            "DecisionCard", "ErrorCard", "FetchCard", "PlanCard", "QuestionCard", "SafetyCard",
@@ -183,8 +188,12 @@ register({
     "Start the app that was built": "Запустить собранное приложение",
     "Open report": "Открыть отчёт",
     "Open the run's report": "Открыть отчёт о запуске",
-    "The file is no longer there: {path}": "Файла больше нет: {path}",
-    "Could not start {name}.": "Не удалось запустить {name}.",
+    "Run the app?": "Запустить приложение?",
+    "Run {name}? It was built and checked by MultiCoder in a sandbox; running it executes it"
+    " on this computer.":
+        "Запустить {name}? Его собрал и проверил MultiCoder в песочнице; при запуске оно"
+        " выполняется на этом компьютере.",
+    "The report is no longer there.": "Отчёта больше нет.",
     # error
     "Something went wrong": "Что-то пошло не так",
     "You stopped the run.": "Вы остановили запуск.",
@@ -272,8 +281,9 @@ def _label(text: str = "", *, rich: bool = False, muted: bool = False,
     if selectable:
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction if rich
                                       else Qt.TextInteractionFlag.TextSelectableByMouse)
-    if rich:
-        label.setOpenExternalLinks(True)
+    if rich:  # links in model text go through the one guarded handler, never straight out
+        label.setOpenExternalLinks(False)
+        label.linkActivated.connect(lambda url: open_link(label.window(), url))
     if muted:
         label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
     label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
@@ -1210,11 +1220,17 @@ class ArtifactCard(Card):
     """The finished run (``data`` = the engine's ``finished`` event).
 
     ``data["status"]`` (done, rejected, stopped ...), ``data["artifact"]``: ``path`` (the
-    executable), ``size_bytes`` (or ``size``), ``sha256``; ``data["error"]``; the report is
-    found at ``data["report"]`` or, failing that, beside the run folder (``data["run_dir"]``,
-    else the executable's folder's parent): ``reports/report.html``, ``report.html``,
-    ``report.md``. Actions open the folder and the report with QDesktopServices and start the
-    executable with ``QProcess.startDetached``.
+    executable), ``size_bytes`` (or ``size``), ``sha256``; ``data["error"]``;
+    ``data["report"]``: the run's report file and ``data["run_dir"]``: its folder (both set by
+    the engine's ``finished`` event).
+
+    The card only shows the run and asks: "Run" first confirms, then emits ``decided`` with
+    ``{"action": "launch"}`` and "Open folder" with ``{"action": "open_folder"}``; the
+    window starts the executable (:func:`graph.control.launch_artifact`, which checks it
+    against the run's manifest) or finds its folder (:func:`graph.control.artifact_folder`)
+    and answers with :meth:`show_error` when that fails. Neither answers the card: its
+    buttons stay usable. "Open report" opens ``data["report"]`` (an ``.html`` or ``.md``
+    file) with the system's viewer.
     """
 
     TITLE = "Your app is ready"
@@ -1222,6 +1238,8 @@ class ArtifactCard(Card):
     STATUSES: ClassVar[dict[str, str]] = {
         "rejected": "The run was rejected", "stopped": "The run was stopped",
         "failed": "The run failed", "cancelled": "The run was cancelled"}
+    #: The report files "Open report" opens (nothing that could run).
+    REPORT_SUFFIXES = frozenset({".html", ".htm", ".md"})
 
     def __init__(self, message: Message, parent: QWidget | None = None) -> None:
         super().__init__(message, parent)
@@ -1247,26 +1265,17 @@ class ArtifactCard(Card):
         return artifact if isinstance(artifact, dict) else {}
 
     def executable(self) -> Path | None:
-        """The built executable's path (None when the run built nothing)."""
+        """The built executable's path as the run reported it (None when it built nothing)."""
         path = self._artifact().get("path")
         return Path(str(path)) if path else None
 
     def report_path(self) -> Path | None:
-        """The run's report, if one exists (see the class docstring)."""
-        data = self._data()
-        if data.get("report") and Path(str(data["report"])).is_file():
-            return Path(str(data["report"]))
-        run_dir = Path(str(data["run_dir"])) if data.get("run_dir") else None
-        executable = self.executable()
-        if run_dir is None and executable is not None:
-            run_dir = executable.parent.parent
-        if run_dir is None:
+        """The run's report (``data["report"]``) when it is there (None otherwise)."""
+        report = self._data().get("report")
+        if not report:
             return None
-        for candidate in (run_dir / "reports" / "report.html", run_dir / "report.html",
-                          run_dir / "report.md"):
-            if candidate.is_file():
-                return candidate
-        return None
+        path = Path(str(report))
+        return path if path.suffix.lower() in self.REPORT_SUFFIXES and path.is_file() else None
 
     def retranslate(self) -> None:
         """Set every text: the heading by status, the executable, size and digest."""
@@ -1281,7 +1290,7 @@ class ArtifactCard(Card):
         artifact = self._artifact()
         executable = self.executable()
         self._name.setText(executable.name if executable else "")
-        self._name.setToolTip(str(executable) if executable else "")
+        self._name.setToolTip(tooltip(str(executable)) if executable else "")
         self._name.setVisible(executable is not None)
         size = artifact.get("size_bytes", artifact.get("size"))
         self._size.setText(tr("Size: {size}").format(size=format_size(int(size)))
@@ -1290,46 +1299,39 @@ class ArtifactCard(Card):
         digest = str(artifact.get("sha256") or "")
         self._digest.setText(tr("SHA-256: {digest}").format(digest=digest[:16] + "…")
                              if digest else "")
-        self._digest.setToolTip(digest)
+        self._digest.setToolTip(tooltip(digest))
         self._digest.setVisible(bool(digest))
-        self.open_folder.setEnabled(executable is not None)
-        self.run.setEnabled(executable is not None)
+        usable = executable is not None and self._message.run_id is not None
+        self.open_folder.setEnabled(usable)
+        self.run.setEnabled(usable)
         self.open_report.setEnabled(self.report_path() is not None)
 
-    def _existing(self) -> Path | None:
-        executable = self.executable()
-        if executable is None:
-            return None
-        if not executable.exists():
-            self._show_error(tr("The file is no longer there: {path}").format(path=executable))
-            return None
-        return executable
-
-    def _show_error(self, text: str) -> None:
+    def show_error(self, text: str) -> None:
+        """Show why an action failed (in red, under the card's content)."""
         self.error_label.setText(text)
         self.error_label.show()
 
     def _open_folder(self) -> None:
-        executable = self._existing()
-        if executable is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(executable.parent)))
+        self.error_label.hide()
+        self.decided.emit(self._message.message_id, {"action": "open_folder"})
 
     def _run(self) -> None:
-        executable = self._existing()
+        executable = self.executable()
         if executable is None:
             return
-        if executable.suffix == ".app":  # a macOS bundle opens like a document
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(executable)))
-            return
-        started = QProcess.startDetached(str(executable), [], str(executable.parent))
-        ok = started[0] if isinstance(started, tuple) else bool(started)
-        if not ok:
-            self._show_error(tr("Could not start {name}.").format(name=executable.name))
+        self.error_label.hide()
+        if ask(self.window(), tr("Run the app?"),
+               tr("Run {name}? It was built and checked by MultiCoder in a sandbox; running it"
+                  " executes it on this computer.").format(name=executable.name),
+               icon=QMessageBox.Icon.Warning, yes_text=tr("Run")):
+            self.decided.emit(self._message.message_id, {"action": "launch"})
 
     def _open_report(self) -> None:
         report = self.report_path()
-        if report is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(report)))
+        if report is None:
+            self.show_error(tr("The report is no longer there."))
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(report)))
 
 
 class ErrorCard(Card):

@@ -7,23 +7,28 @@ method composes text, keys go to it.
 
 Files arrive by the + button, by drag and drop (on the composer, or on a window that calls
 :meth:`Composer.watch_drops` / :meth:`Composer.handle_drop`) and by paste (file URLs, or an
-image, saved as PNG). Each attachment is a chip with its name, size, a progress bar while it is
-copied, and a remove button. Copies run on the thread pool through
-:func:`graph.control.stage_attachment` (the engine's side: chunked copy, 50 MB limit); progress
-reaches the chip through a queued signal. Files over 50 MB are refused at once, with a
-message above the editor.
+image). Each attachment is a chip with its name, size, a progress bar while it is copied, and
+a remove button. Copies run on the thread pool through :func:`graph.control.stage_attachment`
+(the engine's side: chunked copy, 50 MB limit); progress reaches the chip through a queued
+signal. A pasted image is encoded as PNG in memory and stored by
+:func:`graph.control.stage_image`, also on the thread pool: the composer itself writes no
+file. Files over 50 MB are refused at once, with a message above the editor.
+
+While the window starts the run for a sent message the composer shows "Starting…"
+(:meth:`Composer.set_starting`); Stop is offered at once.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import (
+    QBuffer,
     QEvent,
     QFileInfo,
+    QIODevice,
     QMimeData,
     QObject,
     QPoint,
@@ -72,6 +77,7 @@ from PySide6.QtWidgets import (
 from ui.desktop.chat.cards import STATUS_COLOURS, format_size
 from ui.desktop.i18n import Retranslatable, register, tr
 from ui.desktop.icons import icon
+from ui.desktop.plain import plain_label, tooltip
 
 __all__ = ["MAX_ATTACHMENT_BYTES", "MAX_LINES", "Composer"]
 
@@ -98,6 +104,10 @@ register({
     "{name} is not a file: attach files only": "{name} — не файл: прикрепляйте только файлы",
     "The pasted image could not be saved: {problem}":
         "Не удалось сохранить вставленное изображение: {problem}",
+    "no image data": "нет данных изображения",
+    "Starting…": "Запуск…",
+    "Starting the run…": "Запуск…",
+    "Stop starting this run": "Остановить запуск, не дожидаясь начала",
     "Attachments": "Вложения",
     "Dismiss": "Скрыть",
     "Hide these messages": "Скрыть эти сообщения",
@@ -228,6 +238,33 @@ class _StageJob(QRunnable):
         self._signals.staged.emit(str(staged))
 
 
+class _ImageJob(QRunnable):
+    """Encodes a pasted image as PNG (in memory) and stores it with ``stage_image``."""
+
+    def __init__(self, image: QImage, staging_dir: Path, name: str,
+                 signals: _StageSignals) -> None:
+        super().__init__()
+        self._image, self._staging_dir, self._signals = image, staging_dir, signals
+        self._name = name
+
+    def run(self) -> None:
+        from graph.control import stage_image
+
+        try:
+            buffer = QBuffer()
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            if not self._image.save(buffer, "PNG"):  # type: ignore[call-overload]
+                raise ValueError("the image could not be encoded as PNG")
+            data = bytes(buffer.data().data())
+            buffer.close()
+            staged = stage_image(data, self._staging_dir, self._name)
+        except Exception as exc:  # shown in the composer, never lost
+            _log.debug("staging a pasted image failed", exc_info=True)
+            self._signals.failed.emit(str(exc) or type(exc).__name__)
+            return
+        self._signals.staged.emit(str(staged))
+
+
 class _Chip(Retranslatable, QFrame):
     """One attachment: file icon, name, size, progress while copying, remove button.
 
@@ -250,8 +287,8 @@ class _Chip(Retranslatable, QFrame):
         self.token = _CancelToken()
         self.signals: _StageSignals | None = None
         self._glyph = QLabel()
-        self._name = QLabel()
-        self._size = QLabel()
+        self._name = plain_label(QLabel())  # a file name may hold any character
+        self._size = plain_label(QLabel())
         self._size.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
@@ -281,7 +318,7 @@ class _Chip(Retranslatable, QFrame):
         name = self.source.name
         self._name.setText(self.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle,
                                                          _em(self, 11)))
-        self._name.setToolTip(str(self.source))
+        self._name.setToolTip(tooltip(str(self.source)))
         self._size.setText(format_size(self.size_bytes))
         self.remove.setToolTip(tr("Remove {name}").format(name=name))
         self.remove.setAccessibleName(tr("Remove {name}").format(name=name))
@@ -302,8 +339,11 @@ class _Chip(Retranslatable, QFrame):
         self.progress.setValue(100 if total <= 0 else min(100, done * 100 // total))
 
     def set_staged(self, path: str) -> None:
-        """The copy is complete at ``path``."""
+        """The copy is complete at ``path`` (a size not known yet is read from it)."""
         self.staged = Path(path)
+        if self.size_bytes <= 0:
+            self.size_bytes = max(0, QFileInfo(path).size())
+            self.retranslate()
         self.progress.setValue(100)
         self.progress.hide()
         self.changed.emit()
@@ -488,6 +528,7 @@ class Composer(Retranslatable, QWidget):
         super().__init__(parent)
         self._staging_dir = Path(staging_dir)
         self._busy = False
+        self._starting = False
         self._chips: list[_Chip] = []
         #: Messages about refused files: (English template, its fields); a template of None
         #: stands for text from the engine, shown as it is (``fields["text"]``).
@@ -509,7 +550,7 @@ class Composer(Retranslatable, QWidget):
         self._chip_layout.setContentsMargins(0, 0, 0, 0)
         self._chip_layout.setSpacing(_em(self, 0.4))
         self._chip_area.hide()
-        self._notice = QLabel()
+        self._notice = plain_label(QLabel())  # may hold the engine's refusal
         self._notice.setWordWrap(True)
         palette = self._notice.palette()
         palette.setColor(QPalette.ColorRole.WindowText, QColor(STATUS_COLOURS["red"]))
@@ -551,7 +592,8 @@ class Composer(Retranslatable, QWidget):
 
     def retranslate(self) -> None:
         """Set every visible text (placeholder, tooltips, accessible names, notices)."""
-        self.editor.setPlaceholderText(tr("Describe the app to build…"))
+        self.editor.setPlaceholderText(tr("Starting the run…") if self._starting
+                                       else tr("Describe the app to build…"))
         self.editor.setAccessibleName(tr("Message"))
         self.editor.setToolTip(tr("Describe the app to build…"))
         self.attach_button.setAccessibleName(tr("Attach files"))
@@ -563,8 +605,14 @@ class Composer(Retranslatable, QWidget):
         self._show_notices()
 
     def set_busy(self, busy: bool) -> None:
-        """Show Stop instead of Send while the chat's run works (Enter then sends nothing)."""
+        """Show Stop instead of Send while the chat's run works (Enter then sends nothing).
+
+        ``False`` also ends "Starting…" (:meth:`set_starting`).
+        """
         self._busy = busy
+        if not busy and self._starting:
+            self._starting = False
+            self.editor.setPlaceholderText(tr("Describe the app to build…"))
         self.send_button.set_glyph("square" if busy else "arrow-up")
         self._update_send_texts()
         self._update_send()
@@ -572,6 +620,22 @@ class Composer(Retranslatable, QWidget):
     def is_busy(self) -> bool:
         """Whether Stop is shown."""
         return self._busy
+
+    def set_starting(self, starting: bool) -> None:
+        """Show that the run of a sent message is being started ("Starting…"; Stop works).
+
+        ``False`` goes back to the plain busy state (:meth:`set_busy` sets the rest).
+        """
+        self._starting = starting
+        if starting:
+            self.set_busy(True)
+        else:
+            self._update_send_texts()
+        self.retranslate()
+
+    def is_starting(self) -> bool:
+        """Whether "Starting…" is shown."""
+        return self._starting
 
     def focus_input(self) -> None:
         """Put the keyboard focus in the editor (Shift+Esc)."""
@@ -718,7 +782,10 @@ class Composer(Retranslatable, QWidget):
         self.send_button.setEnabled(self._busy or self._can_send())
 
     def _update_send_texts(self) -> None:
-        if self._busy:
+        if self._busy and self._starting:
+            self.send_button.setAccessibleName(tr("Starting…"))
+            self.send_button.setToolTip(tr("Stop starting this run"))
+        elif self._busy:
             self.send_button.setAccessibleName(tr("Stop"))
             self.send_button.setToolTip(tr("Stop the run"))
         else:
@@ -769,29 +836,27 @@ class Composer(Retranslatable, QWidget):
         return chip
 
     def _attach_image(self, data: object) -> None:
+        """A pasted image: a chip at once; encoded and stored on the thread pool."""
         image = data if isinstance(data, QImage) else (
             data.toImage() if isinstance(data, QPixmap) else QImage())
         self.clear_notices()
-        problem = "The pasted image could not be saved: {problem}"
         if image.isNull():
-            self._add_notice(problem, problem="no image data")
+            self._add_notice("The pasted image could not be saved: {problem}",
+                             problem=tr("no image data"))
             return
-        try:
-            self._staging_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            self._add_notice(problem, problem=str(exc.strerror or exc))
-            return
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        target = self._staging_dir / f"pasted-image-{stamp}.png"
-        n = 2
-        while target.exists():
-            target = self._staging_dir / f"pasted-image-{stamp}-{n}.png"
-            n += 1
-        if not image.save(str(target)):  # PNG, from the suffix
-            self._add_notice(problem, problem=str(target))
-            return
-        chip = self._add_chip(target, QFileInfo(str(target)).size())
-        chip.set_staged(str(target))
+        # each image of one message has its own name: the run gets its inputs by name
+        taken = {chip.source.name for chip in self._chips}
+        name, n = "pasted-image.png", 2
+        while name in taken:
+            name, n = f"pasted-image-{n}.png", n + 1
+        chip = self._add_chip(Path(name), 0)
+        signals = _StageSignals()
+        chip.signals = signals  # kept alive with the chip
+        queued = Qt.ConnectionType.QueuedConnection
+        signals.staged.connect(chip.set_staged, queued)
+        signals.failed.connect(chip.set_failed, queued)
+        QThreadPool.globalInstance().start(
+            _ImageJob(image.copy(), self._staging_dir, name, signals))
 
     def _remove_chip(self, chip: _Chip) -> None:
         chip.token.cancelled = True

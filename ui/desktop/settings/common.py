@@ -8,7 +8,6 @@ closed meanwhile. Engine errors (:class:`graph.errors.InputError`) become one se
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -17,6 +16,7 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from graph.errors import InputError
+from graph.settings import env_override as _env_override
 from ui.desktop.i18n import register, tr
 from ui.desktop.icons import icon
 
@@ -60,10 +60,11 @@ def error_text(exc: BaseException) -> str:
 def env_override(*path: str) -> str | None:
     """The ``MULTICODER_*`` variable overriding the setting at ``path``, or None.
 
-    ``path`` is e.g. ``("sandbox", "backend")``; None when that variable is not set.
+    ``path`` is e.g. ``("sandbox", "backend")``; None when no such variable is set. The
+    naming is pydantic-settings' own (:func:`graph.settings.env_override` reads the
+    settings' ``env_prefix`` and ``env_nested_delimiter``).
     """
-    name = "MULTICODER_" + "__".join(part.upper() for part in path)
-    return name if os.environ.get(name) else None
+    return _env_override(*path)
 
 
 def override_note(*path: str) -> str:
@@ -103,6 +104,7 @@ class InlineMessage(QWidget):
         self._kind: Literal["error", "warning", "info"] = "info"
         self._icon = QLabel(self)
         self._label = QLabel(self)
+        self._label.setTextFormat(Qt.TextFormat.PlainText)  # engine and server sentences
         self._label.setWordWrap(True)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)

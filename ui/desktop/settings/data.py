@@ -2,7 +2,10 @@
 
 An export holds the settings file and, only when the person ticks "Include API keys", the
 keys encrypted with a passphrase typed twice (:func:`graph.control.export_settings`). An
-import asks for the passphrase when the file carries keys. Chats are exported as JSON or
+import asks for the passphrase when the file carries keys, and lists the risky changes it
+would make (:func:`graph.control.import_risks`: a stored key sent to another address, the
+unsandboxed local backend, another data folder) for the person to accept or decline;
+declined, nothing is imported. Chats are exported as JSON or
 Markdown by :meth:`graph.chats.ChatStore.export`. All of it runs in the background.
 """
 
@@ -19,6 +22,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -27,6 +31,7 @@ from PySide6.QtWidgets import (
 from graph.control import export_settings, import_settings
 from ui.desktop.i18n import Retranslatable, register, tr
 from ui.desktop.icons import icon
+from ui.desktop.plain import ask
 from ui.desktop.settings.common import InlineMessage, call_async
 
 if TYPE_CHECKING:
@@ -72,6 +77,13 @@ register({
     "Settings exported to {0}.": "Настройки экспортированы в {0}.",
     "Settings and encrypted keys exported to {0}.":
         "Настройки и зашифрованные ключи экспортированы в {0}.",
+    "Import these settings?": "Импортировать эти настройки?",
+    "This file would make risky changes:\n\n{0}\n\nImport it only if you trust where it"
+    " came from.":
+        "Этот файл внесёт рискованные изменения:\n\n{0}\n\nИмпортируйте его, только если"
+        " доверяете его источнику.",
+    "Import anyway": "Всё равно импортировать",
+    "Nothing was imported.": "Ничего не импортировано.",
     "Settings imported from {0}. Some changes apply after a restart.":
         "Настройки импортированы из {0}. Часть изменений вступит в силу после перезапуска.",
     "Chats exported to {0}.": "Чаты экспортированы в {0}.",
@@ -83,6 +95,12 @@ def _has_keys(source: Path) -> bool:
     from graph.control import export_has_keys
 
     return export_has_keys(source)
+
+
+def _risks(source: Path) -> list[str]:
+    from graph.control import import_risks
+
+    return import_risks(source)
 
 
 class DataPage(Retranslatable, QWidget):
@@ -238,12 +256,32 @@ class DataPage(Retranslatable, QWidget):
                 if passphrase is None:
                     self._busy(False)
                     return
+            call_async(self.bridge, self, lambda: _risks(source),
+                       lambda risks: checked(risks, passphrase), self._failed)
+
+        def checked(risks: list[str], passphrase: str | None) -> None:
+            if risks and not self.confirm_risks(risks):
+                self._busy(False)
+                self.message.show_message(tr("Nothing was imported."))
+                return
             self.message.show_message(tr("Importing…"))
             call_async(self.bridge, self,
-                       lambda: import_settings(source, passphrase=passphrase or None),
+                       lambda: import_settings(source, passphrase=passphrase or None,
+                                               accept_risks=bool(risks)),
                        lambda _: self._imported(source), self._failed)
 
         call_async(self.bridge, self, lambda: _has_keys(source), with_keys, self._failed)
+
+    def confirm_risks(self, risks: list[str]) -> bool:
+        """Ask whether to import a file making the risky changes ``risks`` (one sentence each).
+
+        True when the person accepts them.
+        """
+        listed = "\n".join(f"• {risk}" for risk in risks)
+        return ask(self, tr("Import these settings?"),
+                   tr("This file would make risky changes:\n\n{0}\n\nImport it only if you"
+                      " trust where it came from.").format(listed),
+                   icon=QMessageBox.Icon.Warning, yes_text=tr("Import anyway"))
 
     def _imported(self, source: Path) -> None:
         self._busy(False)

@@ -9,7 +9,7 @@ change immediately.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -37,6 +38,7 @@ from ui.desktop.i18n import (
     tr,
 )
 from ui.desktop.icons import icon
+from ui.desktop.plain import ask
 from ui.desktop.settings.common import InlineMessage, call_async, override_note
 
 if TYPE_CHECKING:
@@ -67,8 +69,22 @@ register({
     "Choose another data folder (used after a restart)":
         "Выбрать другую папку данных (используется после перезапуска)",
     "Choose the data folder": "Выберите папку данных",
-    "Saved. MultiCoder uses the new folder after a restart.":
-        "Сохранено. MultiCoder будет использовать новую папку после перезапуска.",
+    "Saved. After a restart MultiCoder starts with an empty history in {new}; your chats"
+    " and runs stay in {old} (move them yourself with MultiCoder closed to keep them).":
+        "Сохранено. После перезапуска MultiCoder начнёт с пустой историей в {new}; ваши"
+        " чаты и запуски останутся в {old} (чтобы сохранить их, перенесите файлы сами,"
+        " закрыв MultiCoder).",
+    "Change the data folder?": "Сменить папку данных?",
+    "MultiCoder does not move your data. Your chats, runs and checkpoints stay in\n{old}\n"
+    "and will not be shown after the switch: after a restart MultiCoder starts with an"
+    " empty history in\n{new}\n\nTo keep them, close MultiCoder and move the contents of"
+    " the old folder into the new one yourself.\n\nUse the new folder?":
+        "MultiCoder не переносит ваши данные. Чаты, запуски и контрольные точки останутся в"
+        "\n{old}\nи не будут видны после смены папки: после перезапуска MultiCoder начнёт"
+        " с пустой историей в\n{new}\n\nЧтобы сохранить их, закройте MultiCoder и"
+        " перенесите содержимое старой папки в новую сами.\n\nИспользовать новую папку?",
+    "Use the new folder": "Использовать новую папку",
+    "That is already the data folder.": "Это и есть текущая папка данных.",
     "Keep finished runs for": "Хранить завершённые запуски",
     " days": " дн.",
     "Finished runs older than this are removed": "Более старые завершённые запуски удаляются",
@@ -217,11 +233,12 @@ class GeneralPage(Retranslatable, QWidget):
 
     # -- saving -----------------------------------------------------------------------------
 
-    def _save(self, changes: dict[str, Any], message: str = "") -> None:
+    def _save(self, changes: dict[str, Any], message: str = "",
+              kind: Literal["info", "warning"] = "info") -> None:
         def done(_: Settings) -> None:
             self.bridge.reload_settings()
             if message:
-                self.message.show_message(message)
+                self.message.show_message(message, kind)
 
         call_async(self.bridge, self, lambda: update_settings(changes), done,
                    self.message.show_error)
@@ -240,13 +257,28 @@ class GeneralPage(Retranslatable, QWidget):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.bridge.settings.data_dir)))
 
     def _change_data_dir(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, tr("Choose the data folder"),
-                                                  str(self.bridge.settings.data_dir))
+        old = self.bridge.settings.data_dir
+        folder = QFileDialog.getExistingDirectory(self, tr("Choose the data folder"), str(old))
         if not folder:
             return
-        self.data_dir.setText(str(Path(folder)))
-        self._save({"data_dir": str(Path(folder))},
-                   tr("Saved. MultiCoder uses the new folder after a restart."))
+        new = Path(folder)
+        if new == old:
+            self.message.show_message(tr("That is already the data folder."))
+            return
+        # the data stays where it is: say so before anything is saved
+        if not ask(self, tr("Change the data folder?"),
+                   tr("MultiCoder does not move your data. Your chats, runs and checkpoints stay"
+                      " in\n{old}\nand will not be shown after the switch: after a restart"
+                      " MultiCoder starts with an empty history in\n{new}\n\nTo keep them,"
+                      " close MultiCoder and move the contents of the old folder into the new"
+                      " one yourself.\n\nUse the new folder?").format(old=old, new=new),
+                   icon=QMessageBox.Icon.Warning, yes_text=tr("Use the new folder")):
+            return
+        self.data_dir.setText(str(new))
+        self._save({"data_dir": str(new)},
+                   tr("Saved. After a restart MultiCoder starts with an empty history in {new};"
+                      " your chats and runs stay in {old} (move them yourself with MultiCoder"
+                      " closed to keep them).").format(new=new, old=old), kind="warning")
 
     def _save_retention(self) -> None:
         self._save({"retention_days": self.retention_days.value(),

@@ -42,6 +42,7 @@ from graph.control import (
 from graph.settings import default_providers, keyring_backend
 from ui.desktop.i18n import Retranslatable, register, tr
 from ui.desktop.icons import icon
+from ui.desktop.plain import ask, plain_label
 from ui.desktop.settings.common import InlineMessage, ProviderChecks, call_async, em
 from ui.desktop.settings.status import _Dot
 
@@ -150,19 +151,19 @@ class ProviderRow(Retranslatable, QFrame):
         self.needs_key = needs_key
         self.checking = False
 
-        self.title = QLabel(status.name, self)
+        self.title = plain_label(QLabel(status.name, self))
         bold = QFont(self.title.font())
         bold.setBold(True)
         self.title.setFont(bold)
-        self.url = QLabel(self)
+        self.url = plain_label(QLabel(self))
         self.url.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dot = _Dot(self)
-        self.badge = QLabel(self)
-        self.keys = QLabel(self)
-        self.message = QLabel(self)
+        self.badge = plain_label(QLabel(self))
+        self.keys = plain_label(QLabel(self))
+        self.message = plain_label(QLabel(self))  # the provider's own reply: never HTML
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.models = QLabel(self)
+        self.models = plain_label(QLabel(self))
         self.models.setWordWrap(True)
         self.models.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.models.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -630,9 +631,8 @@ class ProvidersPage(Retranslatable, QWidget):
                    failed)
 
     def _remove(self, name: str) -> None:
-        answer = QMessageBox.question(self, tr("Remove provider"),
-                                      tr("Remove {0} and its stored keys?").format(name))
-        if answer != QMessageBox.StandardButton.Yes:
+        if not ask(self, tr("Remove provider"), tr("Remove {0} and its stored keys?").format(name),
+                   icon=QMessageBox.Icon.Warning):
             return
 
         def done(_: object) -> None:

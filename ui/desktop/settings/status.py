@@ -2,9 +2,11 @@
 
 One :class:`SubsystemRow` per :data:`graph.control.SUBSYSTEMS` key shows the state as a
 coloured dot, the reason and the recommendation; "Details" unfolds the diagnose rows it was
-made from and its recent events, with per-component actions (check again, restart, clear the
-log). The panel refreshes every few seconds while it is visible and whenever the coordinator
-reports a task change, always in the background and never two refreshes at once.
+made from and its recent events, with per-component actions (check again, restart the
+components that can be restarted — :data:`RESTARTABLE`, through :meth:`Bridge.restart
+<ui.desktop.bridge.Bridge.restart>` — and clear the log). The panel refreshes every few
+seconds while it is visible and whenever the coordinator reports a task change, always in
+the background and never two refreshes at once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
@@ -32,6 +35,7 @@ from PySide6.QtWidgets import (
 from graph.control import SUBSYSTEMS, Subsystem, clear_log, system_status, update_settings
 from ui.desktop.i18n import Retranslatable, register, tr
 from ui.desktop.icons import icon
+from ui.desktop.plain import plain_label
 from ui.desktop.settings.common import STATE_COLORS, InlineMessage, call_async, em, state_icon
 
 if TYPE_CHECKING:
@@ -39,10 +43,14 @@ if TYPE_CHECKING:
     from graph.settings import Settings
     from ui.desktop.bridge import Bridge
 
-__all__ = ["REFRESH_MS", "TITLES", "StatusPage", "SubsystemRow"]
+__all__ = ["REFRESH_MS", "RESTARTABLE", "TITLES", "StatusPage", "SubsystemRow"]
 
 #: How often the visible panel refreshes itself (milliseconds).
 REFRESH_MS = 5000
+
+#: The subsystems with something to restart (the engine's semantic memory and web tools, the
+#: coordinator's workers); the others only have "Check again".
+RESTARTABLE = frozenset({"memory", "web", "coordinator"})
 
 #: Subsystem key -> its title (English source; shown through tr()).
 TITLES: dict[str, str] = {
@@ -82,8 +90,11 @@ register({
     "Check the providers again, contacting each one to test its key":
         "Проверить поставщиков снова, обратившись к каждому, чтобы проверить ключ",
     "Restart": "Перезапустить",
-    "Restarting is not available yet: this checks {0} again":
-        "Перезапуск пока недоступен: компонент «{0}» будет проверен снова",
+    "Restart {0} (runs that are working keep going)":
+        "Перезапустить компонент «{0}» (выполняющиеся запуски продолжат работу)",
+    "Restarting…": "Перезапуск…",
+    "The engine is still starting: restart it in a moment.":
+        "Движок ещё запускается: перезапустите компонент чуть позже.",
     "Clear log": "Очистить журнал",
     "Forget the recent events of {0} (run records are kept)":
         "Забыть последние события: {0} (записи запусков сохраняются)",
@@ -141,7 +152,7 @@ class SubsystemRow(Retranslatable, QFrame):
 
     Signals:
         checkRequested(str): check this subsystem again (the key).
-        restartRequested(str): restart it (for now: check it again).
+        restartRequested(str): restart it (only offered for :data:`RESTARTABLE` keys).
         clearRequested(str): clear its recent events.
 
     """
@@ -158,15 +169,15 @@ class SubsystemRow(Retranslatable, QFrame):
         self.setObjectName(f"subsystem-{key}")
 
         self.dot = _Dot(self)
-        self.title = QLabel(self)
+        self.title = plain_label(QLabel(self))
         bold = QFont(self.title.font())
         bold.setBold(True)
         self.title.setFont(bold)
-        self.reason = QLabel(self)
+        self.reason = plain_label(QLabel(self))  # the engine's sentences: never HTML
         self.reason.setWordWrap(True)
         self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.reason.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.recommendation = QLabel(self)
+        self.recommendation = plain_label(QLabel(self))
         self.recommendation.setWordWrap(True)
         self.recommendation.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -181,11 +192,12 @@ class SubsystemRow(Retranslatable, QFrame):
         self.rows_label.setWordWrap(True)
         self.rows_label.setTextFormat(Qt.TextFormat.RichText)
         self.rows_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.events_label = QLabel(self.details)
+        self.events_label = plain_label(QLabel(self.details))
         self.events_label.setWordWrap(True)
         self.events_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.check_button = QPushButton(icon("refresh"), "", self.details)
         self.restart_button = QPushButton(icon("power"), "", self.details)
+        self.restart_button.setVisible(key in RESTARTABLE)
         self.clear_button = QPushButton(icon("eraser"), "", self.details)
         self.check_button.clicked.connect(lambda: self.checkRequested.emit(self.key))
         self.restart_button.clicked.connect(lambda: self.restartRequested.emit(self.key))
@@ -238,7 +250,7 @@ class SubsystemRow(Retranslatable, QFrame):
         self.restart_button.setText(tr("Restart"))
         self.restart_button.setAccessibleName(f"{tr('Restart')}: {title}")
         self.restart_button.setToolTip(
-            tr("Restarting is not available yet: this checks {0} again").format(title))
+            tr("Restart {0} (runs that are working keep going)").format(title))
         self.clear_button.setText(tr("Clear log"))
         self.clear_button.setAccessibleName(f"{tr('Clear log')}: {title}")
         self.clear_button.setToolTip(
@@ -307,12 +319,12 @@ class StatusPage(Retranslatable, QWidget):
         self._updated_at = ""
 
         self.overall_dot = _Dot(self, scale=1.4)
-        self.overall = QLabel(self)
+        self.overall = plain_label(QLabel(self))
         font = QFont(self.overall.font())
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.overall.setFont(font)
-        self.updated = QLabel(self)
+        self.updated = plain_label(QLabel(self))
         self.check_all = QPushButton(icon("refresh"), "", self)
         self.check_all.clicked.connect(lambda: self.refresh())
         self.paranoid = QCheckBox(self)
@@ -327,7 +339,7 @@ class StatusPage(Retranslatable, QWidget):
         for key in SUBSYSTEMS:
             row = SubsystemRow(key, holder)
             row.checkRequested.connect(self._check_one)
-            row.restartRequested.connect(self._check_one)
+            row.restartRequested.connect(self.restart)
             row.clearRequested.connect(self._clear)
             self.rows[key] = row
             column.addWidget(row)
@@ -479,6 +491,39 @@ class StatusPage(Retranslatable, QWidget):
 
         call_async(self.bridge, self, lambda: clear_log(settings, key), done,
                    self.message.show_error)
+
+    def restart(self, key: str) -> None:
+        """Restart the component ``key`` (see :data:`RESTARTABLE`) and show what happened.
+
+        The engine's sentence (or why it could not restart) appears above the rows; the
+        component is checked again afterwards.
+        """
+        row = self.rows.get(key)
+        if key not in RESTARTABLE or row is None:
+            return
+        if not self.bridge.is_ready():
+            self.message.show_error(tr("The engine is still starting: restart it in a moment."))
+            return
+        row.restart_button.setEnabled(False)
+        self.message.show_message(tr("Restarting…"))
+
+        def finish() -> bool:
+            if not shiboken6.isValid(self):
+                return False
+            row.restart_button.setEnabled(True)
+            return True
+
+        def done(sentence: object) -> None:
+            if finish():
+                self.message.show_message(str(sentence))
+                self.refresh(focus=key)
+
+        def failed(exc: Exception) -> None:
+            if finish():
+                self.message.show_error(exc)
+                self.refresh(focus=key)
+
+        self.bridge.restart(key, done, failed)
 
     def _set_paranoid(self, on: bool) -> None:
         self.paranoid.setEnabled(False)
