@@ -455,6 +455,7 @@ def test_secrets_in_run_events_and_errors_never_reach_the_chats(tmp_path, monkey
 
     secret = "plainKEYvalue-7f3a9c2e1b"  # no key-like shape: hidden because the engine knows it
     monkeypatch.setattr(graph.engine, "lookup_key", lambda name, config: secret)
+    monkeypatch.setattr(graph.engine, "lookup_keys", lambda name, config: [secret])
 
     def leaking(key: str, messages) -> AIMessage:
         node = key.split("/")[0]
