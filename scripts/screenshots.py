@@ -19,7 +19,8 @@ Usage: uv run python scripts/screenshots.py [--out docs/screenshots] [--data DIR
    with ``QWidget.grab()``: ``chat`` (the answer with code and the artifact card),
    ``chat-cards`` (the task, the safety and plan cards), ``plan-card`` (a plan waiting for
    approval), ``refused`` (a red verdict), ``new-chat``, ``settings-status`` and ``tasks``
-   (the task manager). ``ru-light-1280x800`` renders the chat and the status tab in Russian.
+   (the task manager). The 3840×2160 configurations render only ``chat`` and
+   ``settings-status`` (4K PNGs are big), ``ru-light-1280x800`` the same two in Russian.
 
 Needs Xvfb and the XCB libraries (``scripts/setup`` installs them on Debian/Ubuntu).
 Your own settings, keys and chats are never touched: everything lives in the data folder.
@@ -50,8 +51,9 @@ SOURCE = ROOT / "datasets" / "cassettes" / "csv2xlsx-gui" / "source"
 CONFIGS: dict[str, tuple[str, int, str, int, int, tuple[str, ...] | None]] = {
     "light-1280x800": ("light", 1, "en", 1280, 800, None),
     "dark-1280x800": ("dark", 1, "en", 1280, 800, None),
-    "light-3840x2160": ("light", 2, "en", 3840, 2160, None),
-    "dark-3840x2160": ("dark", 2, "en", 3840, 2160, None),
+    # 4K images are big: only the chat and the status tab
+    "light-3840x2160": ("light", 2, "en", 3840, 2160, ("chat", "settings-status")),
+    "dark-3840x2160": ("dark", 2, "en", 3840, 2160, ("chat", "settings-status")),
     "ru-light-1280x800": ("light", 1, "ru", 1280, 800, ("chat", "settings-status")),
 }
 VIEWS = ("chat", "chat-cards", "plan-card", "refused", "new-chat", "settings-status", "tasks")
@@ -246,20 +248,6 @@ def render(config: str, data_root: Path, out: Path) -> list[Path]:
 # -- 3. inside the app (the child process) ---------------------------------------------------
 
 
-def none_ballast() -> list[None]:
-    """References to None that keep a long Qt session alive on Python < 3.12.
-
-    The PySide6 6.12.0 wheels (abi3, built with Python 3.12+ headers, where None is immortal)
-    skip the reference they owe None each time a void C++ method returns to Python; on 3.11
-    None's count falls by one per call (setText, setVisible, processEvents ...) until the
-    interpreter aborts with "deallocating None". A few million extra references outlast any
-    screenshot run (32 MB); they are never released: the child leaves with ``os._exit``, as
-    releasing them would reveal the deficit. The app itself needs a fixed PySide6 (see
-    docs/desktop.md).
-    """
-    return [None] * (1 << 22) if sys.version_info < (3, 12) else []
-
-
 def render_child(config: str, data_root: Path, out: Path, views: tuple[str, ...]) -> int:
     """Start the real app, show each view, save it; returns the app's exit code."""
     from PySide6.QtCore import QPoint, QTimer
@@ -268,7 +256,6 @@ def render_child(config: str, data_root: Path, out: Path, views: tuple[str, ...]
     import ui.desktop.app as desktop_app
 
     theme, _scale, language, _w, _h, _views = CONFIGS[config]
-    ballast = none_ballast()
     chats = json.loads((data_root / "chats.json").read_text(encoding="utf-8"))
     parts: dict[str, object] = {}
     original = desktop_app.create_window
@@ -342,10 +329,7 @@ def render_child(config: str, data_root: Path, out: Path, views: tuple[str, ...]
         window.close()
 
     desktop_app.create_window = create_window
-    code = desktop_app.main(["--theme", theme, "--language", language])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code if ballast is not None else 1)  # never release the ballast (see above)
+    return desktop_app.main(["--theme", theme, "--language", language])
 
 
 class _Director:

@@ -11,14 +11,14 @@ import time
 import types
 
 import pytest
-from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QTextFormat
 from PySide6.QtWidgets import QApplication, QFileDialog, QFrame
 
 from graph.chats import BranchInfo, Message
 from ui.desktop.chat.code_block import CodeBlock
 from ui.desktop.chat.markdown import Code, MarkdownStream, Prose, split_open, to_segments
-from ui.desktop.chat.message import MessageWidget, ProseLabel, describe_event
+from ui.desktop.chat.message import MessageWidget, ProseLabel, describe_event, em
 from ui.desktop.chat.view import PAGE, ChatView
 from ui.desktop.i18n import set_language
 
@@ -506,3 +506,117 @@ def test_editor_keys_escape_cancels_and_ctrl_enter_saves(qtbot, view):
     with qtbot.waitSignal(view.editRequested) as signal:
         qtbot.keyClick(editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert signal.args == ["u1", "Make a JSON tool"]
+
+
+# -- layout details a person notices --------------------------------------------------------
+
+def test_no_regenerate_under_a_card_that_waits(qtbot, view, monkeypatch):
+    class FakeCard(QFrame):
+        decided = Signal(str, object)
+
+        def __init__(self, message, parent=None):
+            super().__init__(parent)
+
+    module = types.ModuleType("ui.desktop.chat.cards")
+    module.make_card = lambda message, parent=None: FakeCard(message, parent)
+    monkeypatch.setitem(sys.modules, "ui.desktop.chat.cards", module)
+    view.set_messages([msg("u1", "user", "A notes app"), msg("a1", content="Sure."),
+                       msg("u2", "user", "Build it"), msg("p1", kind="plan", content="Plan")],
+                      single)
+    assert all(w.regenerate_button.isHidden() for w in view.message_widgets())
+    view.add_message(msg("u3", "user", "approved", kind="decision"))
+    view.add_message(msg("a2", content="Done: notes.exe"))
+    assert not view.widget_for("a2").regenerate_button.isHidden()
+    assert view.widget_for("p1").regenerate_button.isHidden()
+
+
+def test_an_answered_wait_reads_in_the_past_tense(qtbot, view):
+    view.set_messages([msg("u1", "user", "A notes app"),
+                       msg("p1", kind="progress", content="plan: waiting for your answer")],
+                      single)
+    progress = view.widget_for("p1")
+    assert progress.summary() == "plan: waiting for your answer"
+    view.add_message(msg("d1", "user", "Approved", kind="decision"))
+    assert progress.summary() == "plan: waited for your answer"
+    assert progress._progress.toggle.text() == "plan: waited for your answer"
+
+
+def test_answer_actions_line_up_with_the_prose_and_code_with_its_label(qtbot, view):
+    view.set_messages([msg("u1", "user", "Show me"),
+                       msg("a1", content=f"Here:\n\n```python\n{PYTHON}\n```\n")], single)
+    settle(qtbot, 100)
+    answer = view.widget_for("a1")
+    canvas = view.scroll_area.widget()
+    prose_x = answer.markdown().segment_widgets()[0].mapTo(canvas, answer.rect().topLeft()).x()
+    button = answer.copy_button
+    icon_x = button.mapTo(canvas, button.rect().topLeft()).x() \
+        + (button.width() - button.iconSize().width()) // 2
+    assert abs(icon_x - prose_x) <= 1
+    block = answer.code_blocks()[0]
+    label_x = block.language_label.mapTo(block, block.language_label.rect().topLeft()).x()
+    editor = block.editor
+    text_x = editor.viewport().mapTo(block, editor.viewport().rect().topLeft()).x() \
+        + editor.document().documentMargin()
+    assert abs(text_x - label_x) <= 1
+    # air between code lines: they are further apart than the font's own line spacing
+    layout = editor.document().documentLayout()
+    first, second = (layout.blockBoundingRect(editor.document().findBlockByNumber(n)).top()
+                     for n in (0, 1))
+    assert second - first > editor.fontMetrics().lineSpacing()
+
+
+def test_the_persons_actions_take_no_extra_height(qtbot, view):
+    view.set_messages([msg("u1", "user", "One line"), msg("a1", content="Answer")], single)
+    settle(qtbot, 50)
+    user = view.widget_for("u1")
+    assert user.height() <= user._bubble.height() + 1
+
+
+def test_common_lexers_are_prepared_while_idle(qtbot):
+    from ui.desktop.chat import code_block
+
+    code_block.warm_up_highlighting(0)
+    qtbot.waitUntil(code_block.highlighting_warm, timeout=15000)
+    started = time.perf_counter()
+    for language in code_block.WARM_LANGUAGES:
+        code_block._lexer(language)
+    assert time.perf_counter() - started < 0.05  # compiled already: no stall on first use
+
+
+def test_prose_size_hint_is_its_height_at_its_width(qtbot, view):
+    view.set_messages([msg("a1", content=ANSWER)], single)
+    settle(qtbot, 50)
+    label = next(w for w in view.widget_for("a1").markdown().segment_widgets()
+                 if isinstance(w, ProseLabel))
+    assert label.sizeHint().height() == label.heightForWidth(label.width())
+
+
+def test_no_blank_space_under_a_card_that_asks_more_at_its_narrowest(qtbot, view, monkeypatch):
+    class TallWhenNarrow(QFrame):
+        decided = Signal(str, object)
+
+        def __init__(self, message, parent=None):
+            super().__init__(parent)
+
+        def hasHeightForWidth(self):  # noqa: N802 (Qt's name)
+            return True
+
+        def heightForWidth(self, width):  # noqa: N802 (Qt's name)
+            return 300
+
+        def sizeHint(self):  # noqa: N802 (Qt's name)
+            return QSize(400, 300)
+
+        def minimumSizeHint(self):  # noqa: N802 (Qt's name)
+            return QSize(100, 3000)  # what it would need at its narrowest
+
+    module = types.ModuleType("ui.desktop.chat.cards")
+    module.make_card = lambda message, parent=None: TallWhenNarrow(message, parent)
+    monkeypatch.setitem(sys.modules, "ui.desktop.chat.cards", module)
+    view.set_messages([msg("u1", "user", "Build it"), msg("p1", kind="plan", content="Plan")],
+                      single)
+    settle(qtbot, 100)
+    canvas = view.scroll_area.widget()
+    card = view.widget_for("p1")
+    bottom = card.mapTo(canvas, card.rect().bottomLeft()).y()
+    assert canvas.height() <= max(view.scroll_area.viewport().height(), bottom + 6 * em(view))

@@ -27,7 +27,7 @@ DESKTOP_ALLOWED = (
     "graph.errors", "graph.settings", "graph.diagnostics",
     "__future__", "typing", "collections", "dataclasses", "pathlib", "sys", "time",
     "functools", "enum", "html", "re", "datetime", "math", "logging", "contextlib", "itertools",
-    "argparse", "locale", "tracemalloc", "json", "textwrap", "weakref",
+    "argparse", "gc", "locale", "tracemalloc", "json", "textwrap", "weakref",
 )
 #: ui/desktop/packaging holds build-time tools (PyInstaller, icon files), not the app: they
 #: may also use ``os`` and write the files they build.

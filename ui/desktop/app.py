@@ -9,6 +9,7 @@ prints one line with both times and exits (CI starts the packaged app this way, 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import time
@@ -251,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         _log.exception("the chat history did not open")
         return _cannot_start(data_error(exc, settings), smoke=args.smoke)
     window = create_window(bridge)
+    # the engine's objects live as long as the app: frozen, a full collection takes ~13 ms
+    # instead of ~150 ms (a visible stall while an answer streams)
+    bridge.ready.connect(gc.freeze)
     smoke = _Smoke(app, bridge, window, started) if args.smoke else None
     window.show()
     QTimer.singleShot(0, bridge.load)  # after the first paint has been queued

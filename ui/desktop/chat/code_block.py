@@ -7,18 +7,30 @@ state at the end of each line is kept as the block state, so a multi-line string
 string and appending a line re-highlights only that line. The highlighter is created the
 first time the block is shown, with a light or dark Pygments style chosen from the palette,
 and re-styled when the palette changes.
+
+Pygments compiles a lexer's regular expressions the first time the lexer is used (20-70 ms
+for Python, CSS or Markdown), which would freeze the window when a code block first appears
+in a streamed answer. :func:`warm_up_highlighting` prepares the common lexers
+(:data:`WARM_LANGUAGES`) and both styles while the app is idle, one small step per timer
+tick on the GUI thread (no Qt object leaves it); :func:`postpone_warm_up` keeps the steps
+away from a streaming answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import cache
+import contextlib
+import math
+import time
+from collections.abc import Callable, Iterator
+from functools import cache, partial
 from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
+    QCoreApplication,
     QEvent,
     QIODevice,
+    QObject,
     QSaveFile,
     QSize,
     QStandardPaths,
@@ -35,6 +47,7 @@ from PySide6.QtGui import (
     QPalette,
     QShowEvent,
     QSyntaxHighlighter,
+    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
     QTextDocument,
@@ -46,8 +59,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
-    QPlainTextEdit,
     QSizePolicy,
+    QTextEdit,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -56,11 +69,14 @@ from PySide6.QtWidgets import (
 from ui.desktop.i18n import Retranslatable, register, tr
 from ui.desktop.icons import icon
 
-__all__ = ["MAX_LINES", "CodeBlock", "PygmentsHighlighter", "code_block_style",
-           "is_dark_palette", "shared_icon"]
+__all__ = ["MAX_LINES", "WARM_LANGUAGES", "CodeBlock", "PygmentsHighlighter", "code_block_style",
+           "highlighting_warm", "is_dark_palette", "postpone_warm_up", "shared_icon",
+           "warm_up_highlighting"]
 
 #: A code block shows at most this many lines before it scrolls.
 MAX_LINES = 28
+#: Extra space between code lines, as a fraction of the line's height.
+LINE_GAP = 0.25
 #: Pygments styles for light and dark palettes.
 LIGHT_STYLE = "default"
 DARK_STYLE = "github-dark"
@@ -69,6 +85,13 @@ CHUNK_LINES = 16
 _ALL = 1 << 62
 #: How long the Copy button says "Copied", in milliseconds.
 COPIED_MS = 2000
+#: Lexers prepared while the app is idle (the languages of most answers).
+WARM_LANGUAGES = ("python", "bash", "json", "toml", "yaml", "text", "markdown", "sql",
+                  "javascript", "html", "css", "ini")
+#: The warm-up's steps are this far apart (milliseconds)...
+WARM_STEP_MS = 30
+#: ...and wait until this long after the last streamed text was shown (milliseconds).
+WARM_QUIET_MS = 500
 
 #: File name suffixes offered by Save, by language.
 _SUFFIXES = {
@@ -115,15 +138,114 @@ def is_dark_palette(palette: QPalette | None = None) -> bool:
 
 # -- highlighting -------------------------------------------------------------------------
 
-def _lexer(language: str) -> Any:
-    from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
-    from pygments.lexers.special import TextLexer  # type: ignore[import-untyped]
-    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+@cache
+def _aliases() -> dict[str, str]:
+    """Pygments' built-in lexers by alias (``py`` -> ``Python``); plugins are not scanned."""
+    from pygments.lexers import get_all_lexers  # type: ignore[import-untyped]
 
-    try:
-        return get_lexer_by_name(language.strip().lower()) if language.strip() else TextLexer()
-    except ClassNotFound:
-        return TextLexer()
+    return {alias: name for name, aliases, *_rest in get_all_lexers(plugins=False)
+            for alias in aliases}
+
+
+@cache
+def _lexer_class(language: str) -> Any:
+    """The lexer class for a language name or alias; ``TextLexer`` when unknown or empty.
+
+    Imports the lexer's module (the first time only); the class compiles its regular
+    expressions when it is first instantiated.
+    """
+    from pygments.lexers import find_lexer_class
+    from pygments.lexers.special import TextLexer  # type: ignore[import-untyped]
+
+    name = _aliases().get(language.strip().lower())
+    found = find_lexer_class(name) if name else None
+    return found if found is not None else TextLexer
+
+
+def _lexer(language: str) -> Any:
+    return _lexer_class(language)()
+
+
+@cache
+def _style(dark: bool) -> Any:
+    from pygments.styles import get_style_by_name  # type: ignore[import-untyped]
+
+    return get_style_by_name(DARK_STYLE if dark else LIGHT_STYLE)
+
+
+def _warm_steps() -> Iterator[Callable[[], object]]:
+    """The warm-up, in steps of at most a few tens of milliseconds each."""
+    yield _aliases
+    yield lambda: _style(False)
+    yield lambda: _style(True)
+    for language in WARM_LANGUAGES:
+        yield partial(_lexer_class, language)  # import the module
+        yield partial(_lexer, language)  # compile its expressions
+
+
+class _Warmer(QObject):
+    """Runs :func:`_warm_steps` on the GUI thread, one step per timer tick when idle."""
+
+    def __init__(self, parent: QObject | None) -> None:
+        super().__init__(parent)
+        self._steps = _warm_steps()
+        self._quiet_until = 0.0
+        self.done = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._step)
+
+    def start(self, delay_ms: int) -> None:
+        if not self.done and not self._timer.isActive():
+            self._timer.start(max(0, delay_ms))
+
+    def postpone(self) -> None:
+        self._quiet_until = time.monotonic() + WARM_QUIET_MS / 1000
+
+    def _step(self) -> None:
+        wait = self._quiet_until - time.monotonic()
+        if wait > 0:
+            self._timer.start(int(wait * 1000) + 1)
+            return
+        step = next(self._steps, None)
+        if step is None:
+            self.done = True
+            return
+        with contextlib.suppress(Exception):  # a broken lexer module: that language
+            step()  # is prepared (or stays uncoloured) when a block needs it
+        self._timer.start(WARM_STEP_MS)
+
+
+_warmer: list[_Warmer] = []
+
+
+def _the_warmer() -> _Warmer:
+    if not _warmer:
+        _warmer.append(_Warmer(QCoreApplication.instance()))
+    return _warmer[0]
+
+
+def warm_up_highlighting(delay_ms: int = 1000) -> None:
+    """Prepare the lexers of :data:`WARM_LANGUAGES` and both styles while the app is idle.
+
+    Starts ``delay_ms`` milliseconds from now (after the window's first paint, say); each
+    step (an import or a lexer's compilation, at most tens of milliseconds) runs on its own
+    timer tick, :data:`WARM_STEP_MS` apart, never within :data:`WARM_QUIET_MS` of
+    :func:`postpone_warm_up`. Calling it again while it runs or after it finished does
+    nothing. Needs a QCoreApplication.
+    """
+    _the_warmer().start(delay_ms)
+
+
+def postpone_warm_up() -> None:
+    """Keep the warm-up's next step :data:`WARM_QUIET_MS` away (text is streaming now)."""
+    if _warmer:
+        _warmer[0].postpone()
+
+
+def highlighting_warm() -> bool:
+    """Whether the warm-up has finished (a code block in those languages appears at once)."""
+    return bool(_warmer) and _warmer[0].done
 
 
 def _regex_lex(lexer: Any, text: str, stack: list[str]) -> tuple[list[tuple[int, Any, str]],
@@ -258,9 +380,7 @@ class PygmentsHighlighter(QSyntaxHighlighter):
                 QTimer.singleShot(0, self, self._advance)
 
     def _load_style(self, dark: bool) -> None:
-        from pygments.styles import get_style_by_name  # type: ignore[import-untyped]
-
-        self._style = get_style_by_name(DARK_STYLE if dark else LIGHT_STYLE)
+        self._style = _style(dark)
         self._formats = {}
 
     def _format(self, ttype: Any) -> QTextCharFormat | None:
@@ -342,20 +462,30 @@ def code_block_style(palette: QPalette) -> str:
         f" QWidget#codeHeader {{ background: {colour(R.Midlight)};"
         " border-top-left-radius: 0.6em; border-top-right-radius: 0.6em; }"
         f" QLabel#codeLanguage {{ color: {colour(R.PlaceholderText)}; }}"
-        f" QPlainTextEdit#codeText {{ background: {colour(R.AlternateBase)};"
+        f" QTextEdit#codeText {{ background: {colour(R.AlternateBase)};"
         f" color: {colour(R.Text)}; border: none;"
         " border-bottom-left-radius: 0.6em; border-bottom-right-radius: 0.6em; }"
     )
 
 
-class _CodeEdit(QPlainTextEdit):
-    """Read-only, unwrapped monospace text whose height fits its lines (up to MAX_LINES)."""
+class _CodeEdit(QTextEdit):
+    """Read-only, unwrapped monospace text whose height fits its lines (up to MAX_LINES).
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    A QTextEdit rather than a QPlainTextEdit: only its layout honours a block's line height,
+    and code needs some air between lines (:data:`LINE_GAP`), or an underscore, drawn at the
+    very bottom of its line, touches the next line and all but disappears at scale 2.
+    ``indent`` (pixels) is where the text starts, to line up with the header's label.
+    """
+
+    def __init__(self, indent: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._indent = indent
+        self._format = QTextBlockFormat()
         self.setObjectName("codeText")
         self.setReadOnly(True)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setAcceptRichText(False)
+        self.setUndoRedoEnabled(False)
+        self.setLineWrapMode(QTextEdit.LineWrapMode.NoWrap)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
@@ -366,24 +496,55 @@ class _CodeEdit(QPlainTextEdit):
         font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         font.setPointSizeF(QApplication.font().pointSizeF() * 0.95)
         self.setFont(font)
-        self.setTabStopDistance(4 * self.fontMetrics().horizontalAdvance(" "))
+        self._apply_metrics()
         self.horizontalScrollBar().rangeChanged.connect(self.fit_height)
+
+    def _apply_metrics(self) -> None:
+        """Tab stops, margins and the line gap from the font (and the indent)."""
+        metrics = self.fontMetrics()
+        self.setTabStopDistance(4 * metrics.horizontalAdvance(" "))
+        margin = max(2, metrics.height() // 3)
+        self.document().setDocumentMargin(margin)
+        self.setViewportMargins(max(0, self._indent - margin), 0, 0, 0)
+        self._format = QTextBlockFormat()
+        self._format.setLineHeight(max(2, round(metrics.height() * LINE_GAP)),
+                                   QTextBlockFormat.LineHeightTypes.LineDistanceHeight.value)
+        cursor = QTextCursor(self.document())
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.mergeBlockFormat(self._format)
+        self.fit_height()
+
+    def set_text(self, text: str) -> None:
+        """Replace the text (every line gets the line gap)."""
+        document = self.document()
+        document.clear()
+        cursor = QTextCursor(document)
+        cursor.setBlockFormat(self._format)
+        cursor.insertText(text)
+        self.fit_height()
+
+    def append_code(self, text: str) -> None:
+        """Add ``text`` at the end (new lines take the last line's gap)."""
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
         self.fit_height()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
-            self.setTabStopDistance(4 * self.fontMetrics().horizontalAdvance(" "))
-            self.fit_height()
+            self._apply_metrics()
 
     def fit_height(self) -> None:
         """Set the height to show every line, at most :data:`MAX_LINES` (then scroll)."""
-        lines = max(1, self.document().blockCount())
+        document = self.document()
+        lines = max(1, document.blockCount())
         shown = min(lines, MAX_LINES)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded if lines > MAX_LINES
                                         else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        height = shown * self.fontMetrics().lineSpacing() \
-            + 2 * int(self.document().documentMargin()) + 2 * self.frameWidth() + 1
+        layout = document.documentLayout()
+        bottom = layout.blockBoundingRect(document.findBlockByNumber(shown - 1)).bottom()
+        height = math.ceil(bottom + document.documentMargin()) + 2 * self.frameWidth()
         bar = self.horizontalScrollBar()
         if bar.maximum() > 0:
             height += bar.sizeHint().height()
@@ -407,7 +568,8 @@ class CodeBlock(Retranslatable, QFrame):
         copied(): the code was put on the clipboard.
 
     Attributes:
-        language_label, copy_button, save_button (QToolButton), editor (QPlainTextEdit).
+        language_label, copy_button, save_button (QToolButton), editor (a read-only
+        QTextEdit).
 
     """
 
@@ -443,7 +605,7 @@ class CodeBlock(Retranslatable, QFrame):
         header.addWidget(self.copy_button)
         header.addWidget(self.save_button)
 
-        self.editor = _CodeEdit(self)
+        self.editor = _CodeEdit(em, self)  # the text starts where the label does
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 1)
         layout.setSpacing(0)
@@ -487,8 +649,7 @@ class CodeBlock(Retranslatable, QFrame):
             self.append_text(text[len(self._text):])
             return
         self._text = text
-        self.editor.setPlainText(text)
-        self.editor.fit_height()
+        self.editor.set_text(text)
 
     def append_text(self, delta: str) -> None:
         """Add streamed code at the end (re-highlights only the lines it touches)."""
@@ -497,10 +658,7 @@ class CodeBlock(Retranslatable, QFrame):
         bar = self.editor.verticalScrollBar()
         follow = bar.value() >= bar.maximum()
         self._text += delta
-        cursor = QTextCursor(self.editor.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(delta)
-        self.editor.fit_height()
+        self.editor.append_code(delta)
         if follow:
             bar.setValue(bar.maximum())
 

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
     QPalette,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -53,8 +54,8 @@ from ui.desktop.icons import icon
 if TYPE_CHECKING:
     from graph.chats import BranchInfo, Message
 
-__all__ = ["CachedVBox", "MarkdownBody", "MessageWidget", "ProseLabel", "describe_event", "em",
-           "message_style", "prose_style"]
+__all__ = ["CachedVBox", "MarkdownBody", "MessageWidget", "ProseLabel", "action_inset",
+           "describe_event", "em", "message_style", "prose_style"]
 
 register({
     "Copy message": "Копировать сообщение",
@@ -77,6 +78,7 @@ register({
     "Answer": "Ответ",
     "Notice": "Уведомление",
     "No activity yet.": "Пока ничего не произошло.",
+    "waited for your answer": "ждал вашего ответа",
     "{node} started": "{node}: начало",
     "{node} finished in {seconds} s": "{node}: готово за {seconds} с",
     "{check} ({seconds} s, {findings} findings)": "{check} ({seconds} с, замечаний: {findings})",
@@ -149,9 +151,13 @@ def message_style(palette: QPalette, unit: int) -> str:
 class ProseLabel(QLabel):
     """Rendered Markdown prose: selectable rich text whose links emit ``linkActivated``."""
 
+    #: The width :meth:`sizeHint` asks for before the label is placed, in em.
+    HINT_EM = 30
+
     def __init__(self, html_text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._html = ""
+        self._placed = False
         self._heights: dict[int, int] = {}
         self.setTextFormat(Qt.TextFormat.RichText)
         self.setWordWrap(True)
@@ -175,6 +181,28 @@ class ProseLabel(QLabel):
         self.setText(f"<html><head><style>{prose_style(palette, unit)}</style></head><body>"
                      f"{_table_html(html_text, palette, unit)}</body></html>")
 
+    def sizeHint(self) -> QSize:
+        """The label's width (:data:`HINT_EM` em before it has one), the text's height there.
+
+        QLabel's own hint lays rich text out three times (unwrapped, widest, narrowest:
+        ~30 ms for a long table, at every change of a streamed block); the column gives
+        prose its whole width anyway, so the width it has and the remembered
+        :meth:`heightForWidth` say the same for much less (and the layouts above ask for
+        the height at that same width, which is remembered).
+        """
+        unit = em(self)
+        width = self.width() if self._placed and self.width() > 4 * unit \
+            else self.HINT_EM * unit
+        return QSize(width, self.heightForWidth(width))
+
+    def minimumSizeHint(self) -> QSize:
+        """A few em wide and one line high (the height comes from :meth:`heightForWidth`)."""
+        return QSize(4 * em(self), self.fontMetrics().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """From now on :meth:`sizeHint` uses the width the layout gave."""
+        self._placed = True
+        super().resizeEvent(event)
 
     def heightForWidth(self, width: int) -> int:
         """QLabel's answer, remembered per width (layouts ask many times while settling)."""
@@ -363,6 +391,10 @@ class MarkdownBody(QWidget):
         self._frozen += len(update.finished)
 
 
+#: How the engine's activity line ends while a run waits for the person (graph.conversation).
+WAITING = "waiting for your answer"
+
+
 def _node(name: object) -> str:
     return tr(str(name or "").replace("_", " "))
 
@@ -435,11 +467,24 @@ class _ProgressView(QWidget):
         layout.addWidget(self.toggle)
         layout.addWidget(self.details)
         self._summary = ""
+        self._answered = False
 
     def set_progress(self, summary: str, events: list[Mapping[str, Any]]) -> None:
         self._summary = summary
         self._events = events
         self.retranslate()
+
+    def set_answered(self, answered: bool) -> None:
+        if answered != self._answered:
+            self._answered = answered
+            self.retranslate()
+
+    def summary(self) -> str:
+        """The line shown: a wait already answered is told in the past tense."""
+        summary = self._summary
+        if self._answered and summary.endswith(WAITING):
+            summary = summary[:-len(WAITING)] + tr("waited for your answer")
+        return summary
 
     def lines(self) -> list[str]:
         """The activity list's lines."""
@@ -447,7 +492,7 @@ class _ProgressView(QWidget):
 
     def retranslate(self) -> None:
         expanded = self.toggle.isChecked()
-        self.toggle.setText(self._summary or tr("Working"))
+        self.toggle.setText(self.summary() or tr("Working"))
         tip = tr("Hide activity") if expanded else tr("Show activity")
         self.toggle.setToolTip(tip)
         self.toggle.setAccessibleName(tip)
@@ -568,14 +613,31 @@ def _tool_button(parent: QWidget, name: str, *, retain: bool = False) -> QToolBu
 
 
 @cache
-def _row_height(font_key: str) -> int:
-    """The height of an actions row in a font (reserved before the row is built)."""
+def _button_size(font_key: str) -> tuple[int, int, int]:
+    """(width, height, icon width) of an action button in a font, from a probe button."""
     probe = QToolButton()
     probe.setIcon(_icon("copy"))
     probe.setAutoRaise(True)
-    height = probe.sizeHint().height()
+    hint = probe.sizeHint()
+    size = (hint.width(), hint.height(), probe.iconSize().width())
     probe.deleteLater()
-    return height
+    return size
+
+
+def _row_height(font_key: str) -> int:
+    """The height of an actions row in a font (reserved before the row is built)."""
+    return _button_size(font_key)[1]
+
+
+def action_inset(widget: QWidget) -> int:
+    """Pixels between an action button's edge and its icon, at most 1 em.
+
+    The row under an answer starts this much left of the prose, so that the first icon
+    lines up with the text; a message's content is indented by it (the chat view's column
+    margin is that much smaller).
+    """
+    width, _height, icon_width = _button_size(widget.font().key())
+    return max(0, min(em(widget), (width - icon_width) // 2))
 
 
 class _Actions(QWidget):
@@ -662,9 +724,16 @@ class MessageWidget(Retranslatable, QFrame):
         self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
 
+        self._inset = action_inset(self)
         self._layout = CachedVBox(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(max(1, em(self) // 4))
+        # the content (and the inline editor) indented by the inset; the row under an
+        # answer is not, so that its first icon lines up with the prose
+        self._body_box = QVBoxLayout()
+        self._body_box.setContentsMargins(self._inset, 0, 0, 0)
+        self._body_box.setSpacing(self._layout.spacing())
+        self._layout.addLayout(self._body_box)
         self.body: QWidget = QWidget(self)
         self._bubble: _Bubble | None = None
         self._markdown: MarkdownBody | None = None
@@ -676,7 +745,7 @@ class MessageWidget(Retranslatable, QFrame):
         self._row_layout = QVBoxLayout(self.actions_row)
         self._row_layout.setContentsMargins(0, 0, 0, 0)
         self._actions: _Actions | None = None
-        self._layout.addWidget(self.actions_row)
+        self._place_actions_row()
         self._render()
         self.retranslate()
 
@@ -709,7 +778,20 @@ class MessageWidget(Retranslatable, QFrame):
             self.body = self._progress
         else:
             self.body = self._make_card()
-        self._layout.insertWidget(index, self.body)
+        self._body_box.insertWidget(index, self.body)
+
+    def _place_actions_row(self) -> None:
+        """Put the actions row where it belongs.
+
+        The person's messages: left of the bubble (on its last line), so that it takes no
+        height; other messages: under the content.
+        """
+        if self._bubble is not None:
+            row = self.body.layout()
+            if isinstance(row, QHBoxLayout):
+                row.insertWidget(1, self.actions_row, 0, Qt.AlignmentFlag.AlignBottom)
+        elif self._layout.indexOf(self.actions_row) < 0:
+            self._layout.addWidget(self.actions_row)
 
     def _make_card(self) -> QWidget:
         from ui.desktop.chat.cards import make_card
@@ -834,11 +916,15 @@ class MessageWidget(Retranslatable, QFrame):
         if same_kind and is_card and callable(updater):
             updater(message)
         elif not same_kind or is_card:
-            index = self._layout.indexOf(self.body)
-            self._layout.removeWidget(self.body)
+            index = self._body_box.indexOf(self.body)
+            if self._bubble is not None:  # the row sits in the bubble's line: keep it
+                self.body.layout().removeWidget(self.actions_row)  # type: ignore[union-attr]
+                self.actions_row.setParent(self)
+            self._body_box.removeWidget(self.body)
             self.body.deleteLater()
             self._bubble = self._markdown = self._progress = self._notice = None
             self._build_body(index)
+            self._place_actions_row()
             if self._actions is not None and not same_kind:
                 self._row_layout.removeWidget(self._actions)
                 self._actions.deleteLater()
@@ -860,6 +946,19 @@ class MessageWidget(Retranslatable, QFrame):
     def is_last_answer(self) -> bool:
         """Whether this is the chat's last answer."""
         return self._last_answer
+
+    def set_answered(self, answered: bool) -> None:
+        """Tell an activity line that the person answered after it (a later message).
+
+        "waiting for your answer" becomes "waited for your answer". Ignored for other
+        kinds.
+        """
+        if self._progress is not None:
+            self._progress.set_answered(answered)
+
+    def summary(self) -> str:
+        """An activity line's summary as shown (``""`` for other kinds)."""
+        return self._progress.summary() if self._progress is not None else ""
 
     def set_busy(self, busy: bool) -> None:
         """While the chat's run works, Regenerate is not offered."""
@@ -916,7 +1015,7 @@ class MessageWidget(Retranslatable, QFrame):
             self._editor.saved.connect(self._edit_saved)
             self._editor.cancelled.connect(self.cancel_edit)
             self._editor.retranslate()
-            self._layout.insertWidget(self._layout.indexOf(self.body) + 1, self._editor)
+            self._body_box.insertWidget(self._body_box.indexOf(self.body) + 1, self._editor)
         self._editing = True
         self.body.hide()
         self._editor.show()
@@ -965,7 +1064,8 @@ class MessageWidget(Retranslatable, QFrame):
         return self._branch is not None and self._branch.count > 1
 
     def _regenerable(self) -> bool:
-        return self._last_answer and not self._busy and self._message.role == "assistant"
+        return self._last_answer and not self._busy and self._message.role == "assistant" \
+            and self._message.kind == "text"
 
     def _any_action(self) -> bool:
         return self._has_text() or self._switcher() or self._regenerable()
@@ -983,9 +1083,12 @@ class MessageWidget(Retranslatable, QFrame):
         if self._editing or not self._any_action():
             self.actions_row.setMinimumHeight(0)
             self.actions_row.hide()
+            if self._actions is not None:
+                self._actions.regenerate_button.setVisible(self._regenerable())
             return
         self.actions_row.show()
-        self.actions_row.setMinimumHeight(_row_height(self.font().key()))
+        self.actions_row.setMinimumHeight(0 if self._bubble is not None
+                                          else _row_height(self.font().key()))
         if self._actions is None and not self._wants_row():
             return
         actions = self._ensure_actions()
@@ -1068,6 +1171,18 @@ class MessageWidget(Retranslatable, QFrame):
         super().changeEvent(event)
         if event.type() == QEvent.Type.ApplicationPaletteChange and self._markdown is not None:
             self._markdown.restyle()
+
+    def minimumSizeHint(self) -> QSize:
+        """Never higher than the message is at its width.
+
+        A card's layout may ask for more height at its narrowest width than it needs at its
+        real one; the scroll area would then make the chat that much taller than its
+        content, a blank space under the last message.
+        """
+        hint = super().minimumSizeHint()
+        if self.width() > 0 and self.hasHeightForWidth():
+            hint.setHeight(min(hint.height(), self.heightForWidth(self.width())))
+        return hint
 
     def resizeEvent(self, event: Any) -> None:
         """Keep the person's bubble at most about 70 % of the column."""

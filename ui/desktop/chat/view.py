@@ -6,7 +6,8 @@ each) in a scroll area:
 - opening a chat creates widgets for the newest :data:`PAGE` messages only; scrolling to the
   top (or "Load earlier messages") adds the previous page and keeps what was on screen in
   place, so a 1,000-message chat opens as fast as a 40-message one;
-- it follows the bottom smoothly while new content arrives, unless the person scrolled up; a
+- it keeps to the bottom while new content arrives (a jump per change: an animation would
+  repaint the whole view every frame of a stream), unless the person scrolled up; a
   floating button then brings them back;
 - streamed text (:meth:`ChatView.append_stream`) is collected and flushed every
   :data:`FLUSH_MS` milliseconds by a single-shot timer; a flush re-renders only the last,
@@ -15,14 +16,18 @@ each) in a scroll area:
   :data:`FLUSH_BUDGET_MS` ms and makes at most :data:`MAX_NEW_WIDGETS` new blocks; a stream
   faster than that (a benchmark, not a model) is caught up by the next flushes, so the window
   stays responsive however long the answer or however fast it arrives;
-- :meth:`ChatView.set_busy` shows the "thinking" line with a typing indicator.
+- :meth:`ChatView.set_busy` shows the "thinking" line with a typing indicator;
+- the first time the view is shown it starts the code highlighting's idle warm-up
+  (:func:`~ui.desktop.chat.code_block.warm_up_highlighting`), which streaming and opening a
+  chat keep postponed.
 
 Measuring the longest event-loop stall while an answer streams (what ``benchmarks/gui.py``
 does): drive :meth:`ChatView.append_stream` from a ``QTimer`` (as the engine's events arrive
 on the GUI thread) and watch a heartbeat timer's lateness. Add the answer's message and let
-the window paint once first, so imports and the first paint are not counted; on a busy
-machine, ``time.thread_time()`` beside ``time.perf_counter()`` separates our own work from
-waiting for a CPU::
+the window paint once first and the highlighting warm up
+(:func:`~ui.desktop.chat.code_block.highlighting_warm`), so imports, the first paint and the
+lexers' compilation are not counted; on a busy machine, ``time.thread_time()`` beside
+``time.perf_counter()`` separates our own work from waiting for a CPU::
 
     view = ChatView(); view.resize(1280, 800); view.show()
     view.add_message(Message(message_id="a", chat_id="c", role="assistant",
@@ -58,10 +63,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEasingCurve, QEvent, QPropertyAnimation, Qt, QTimer, Signal
-from PySide6.QtGui import QFontInfo, QPalette, QResizeEvent
+from PySide6.QtGui import QFontInfo, QPalette, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
+    QGraphicsDropShadowEffect,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -72,9 +78,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.desktop.chat.code_block import code_block_style
+from ui.desktop.chat.code_block import code_block_style, postpone_warm_up, warm_up_highlighting
 from ui.desktop.chat.markdown import Code, to_segments
-from ui.desktop.chat.message import MessageWidget, em, message_style
+from ui.desktop.chat.message import MessageWidget, action_inset, em, message_style
 from ui.desktop.i18n import Retranslatable, register, tr
 from ui.desktop.icons import icon
 
@@ -106,6 +112,8 @@ ANCHOR_SETTLE_MS = 250
 ANCHOR_WAIT_MS = 2000
 #: The typing indicator's step (milliseconds).
 DOTS_MS = 400
+#: The code highlighting's warm-up starts this long after the view is first shown (ms).
+WARM_UP_DELAY_MS = 800
 
 register({
     "Thinking": "Думаю",
@@ -115,6 +123,30 @@ register({
     "Scroll to the newest message": "Прокрутить к последнему сообщению",
     "Conversation": "Переписка",
 })
+
+
+def _scroll_bar_style(palette: QPalette) -> str:
+    """Thin scroll bars for the chat and its code blocks, coloured from ``palette``.
+
+    Also much cheaper to paint than the style's own (a few hundredths of a millisecond
+    instead of several milliseconds, at every step of a streamed answer).
+    """
+    R = QPalette.ColorRole  # noqa: N806
+    handle = palette.color(R.Mid).name()
+    hover = palette.color(R.Dark if palette.color(R.Window).lightness() >= 128
+                          else R.Light).name()
+    back = palette.color(R.Window).name()
+    return (
+        f"QScrollBar:vertical {{ background: {back}; width: 0.75em; margin: 0; }}"
+        f" QScrollBar:horizontal {{ background: {back}; height: 0.75em; margin: 0; }}"
+        f" QScrollBar::handle {{ background: {handle}; border-radius: 0.25em;"
+        " margin: 0.125em; }"
+        " QScrollBar::handle:vertical { min-height: 2em; }"
+        " QScrollBar::handle:horizontal { min-width: 2em; }"
+        f" QScrollBar::handle:hover, QScrollBar::handle:pressed {{ background: {hover}; }}"
+        " QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; border: none; }"
+        " QScrollBar::add-page, QScrollBar::sub-page { background: none; }"
+    )
 
 
 class ChatView(Retranslatable, QWidget):
@@ -214,7 +246,10 @@ class ChatView(Retranslatable, QWidget):
         self.scroll_button = QToolButton(self)
         self.scroll_button.setObjectName("scrollToBottom")
         self.scroll_button.setIcon(icon("arrow-down"))
-        self.scroll_button.clicked.connect(self.scroll_to_bottom)
+        self.scroll_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.scroll_button.clicked.connect(lambda: self.scroll_to_bottom())
+        self._shadow = QGraphicsDropShadowEffect(self.scroll_button)
+        self.scroll_button.setGraphicsEffect(self._shadow)
         self.scroll_button.hide()
 
         self._flush_timer = QTimer(self)
@@ -248,6 +283,7 @@ class ChatView(Retranslatable, QWidget):
         messages; older ones follow when the person scrolls up.
         """
         self.clear()
+        postpone_warm_up()
         self._messages = list(messages)
         self._branch_info = branch_info
         self._loaded_from = max(0, len(self._messages) - PAGE)
@@ -328,6 +364,7 @@ class ChatView(Retranslatable, QWidget):
         self._flush_timer.stop()
         if not self._pending:
             return
+        postpone_warm_up()
         started = time.perf_counter()
         budget = FLUSH_BUDGET_MS / 1000
         for message_id in list(self._pending):
@@ -446,6 +483,7 @@ class ChatView(Retranslatable, QWidget):
             self._insert(start + offset, message, position=offset)
         self._loaded_from = start
         self._update_load_earlier()
+        self._update_last_answer()
         # kept while the new page settles: dropped a moment after the last range change it
         # caused (or, if none comes, after a longer wait)
         self._anchor_timer.start(ANCHOR_WAIT_MS)
@@ -499,7 +537,7 @@ class ChatView(Retranslatable, QWidget):
             self._set_value(max(0, maximum - self._anchor))
             self._anchor_timer.start(ANCHOR_SETTLE_MS)
         elif self._stick:
-            self.scroll_to_bottom(animate=True)
+            self.scroll_to_bottom(animate=False)
         self._update_scroll_button()
 
     def _drop_anchor(self) -> None:
@@ -557,10 +595,24 @@ class ChatView(Retranslatable, QWidget):
         return widget
 
     def _update_last_answer(self) -> None:
+        """Mark the last answer (Regenerate) and the activity lines answered since.
+
+        The last answer is the chat's last message when it is MultiCoder's text: never a
+        card (one waiting for the person, or a run's result). An activity line followed by
+        a message of the person's (a card's decision, an answer) shows its wait as past.
+        """
         last = next((m for m in reversed(self._messages) if m.role != "system"), None)
-        last_id = last.message_id if last is not None and last.role == "assistant" else None
-        for message_id, widget in self._widgets.items():
-            widget.set_last_answer(message_id == last_id)
+        last_id = last.message_id if last is not None and last.role == "assistant" \
+            and last.kind == "text" else None
+        last_user = next((index for index in range(len(self._messages) - 1, -1, -1)
+                          if self._messages[index].role == "user"), -1)
+        for index in range(self._loaded_from, len(self._messages)):
+            message = self._messages[index]
+            widget = self._widgets.get(message.message_id)
+            if widget is not None:
+                widget.set_last_answer(message.message_id == last_id)
+                if message.kind == "progress":
+                    widget.set_answered(index < last_user)
 
     def _update_load_earlier(self) -> None:
         self.load_earlier_button.setVisible(self._loaded_from > 0)
@@ -573,13 +625,20 @@ class ChatView(Retranslatable, QWidget):
         unit = em(self)
         pixel = QFontInfo(self.font()).pixelSize()
         self._column.setMaximumWidth(READABLE_WIDTH_EM * pixel)
-        self._column_layout.setContentsMargins(unit, unit, unit, 2 * unit)
+        # messages indent their content by the inset (their action rows start left of it)
+        inset = action_inset(self)
+        self._column_layout.setContentsMargins(unit - inset, unit, unit, 2 * unit)
+        thinking = self.thinking.layout()
+        if thinking is not None:
+            thinking.setContentsMargins(inset, 0, 0, 0)
         self._column_layout.setSpacing(unit)
-        self._list.setSpacing(int(unit * 1.4))
-        side = int(unit * 2.6)
+        self._list.setSpacing(int(unit * 1.8))
+        side = int(unit * 3)
         self.scroll_button.setIconSize(self.scroll_button.iconSize().scaled(
             side // 2, side // 2, Qt.AspectRatioMode.KeepAspectRatio))
         self.scroll_button.setFixedSize(side, side)
+        self._shadow.setBlurRadius(int(unit * 1.2))
+        self._shadow.setOffset(0, max(1, unit // 8))
 
     def retranslate(self) -> None:
         """Set the visible texts in the current language."""
@@ -592,6 +651,11 @@ class ChatView(Retranslatable, QWidget):
         self.scroll_button.setToolTip(tr("Scroll to the newest message"))
         self.scroll_button.setAccessibleName(tr("Scroll to the newest message"))
         self.scroll_area.setAccessibleName(tr("Conversation"))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """The first time: prepare the code highlighting once the window is idle."""
+        super().showEvent(event)
+        warm_up_highlighting(WARM_UP_DELAY_MS)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the floating button centred above the bottom edge."""
@@ -615,11 +679,16 @@ class ChatView(Retranslatable, QWidget):
             f"QWidget#chatCanvas {{ background: {palette.color(R.Window).name()}; }}"
             f" QLabel#thinkingLabel {{ color: {palette.color(R.PlaceholderText).name()}; }}"
             f" QToolButton#scrollToBottom {{ background: {palette.color(R.Base).name()};"
-            f" border: 1px solid {palette.color(R.Mid).name()}; border-radius: {radius}px; }}"
+            f" border: 1px solid {palette.color(R.Mid).name()}; border-radius: {radius}px;"
+            " padding: 0; }"
             f" QToolButton#scrollToBottom:hover {{"
             f" background: {palette.color(R.Midlight).name()}; }}"
+            f" {_scroll_bar_style(palette)}"
             f" {message_style(palette, em(self))} {code_block_style(palette)}"
         )
+        shadow = palette.color(R.Shadow)
+        shadow.setAlpha(120)
+        self._shadow.setColor(shadow)
         if sheet != self._sheet:
             self._sheet = sheet
             self.setStyleSheet(sheet)
