@@ -660,6 +660,17 @@ def test_error_card_offers_resume(qtbot):
     assert card.resume is None
 
 
+def test_a_refused_request_is_titled_as_a_refusal_not_a_failure(qtbot):
+    data = {"error": "The safety gate refused this request.", "resumable": False,
+            "status": "refused"}
+    card = show(qtbot, make_card(message("error", data)))
+    assert "Request refused" in texts(card)
+    assert "Something went wrong" not in texts(card)
+    assert card.resume is None
+    failed = show(qtbot, make_card(message("error", {"error": "boom", "resumable": True})))
+    assert "Something went wrong" in texts(failed)
+
+
 def visible_buttons(card):
     return {b.text() for b in card.findChildren(QPushButton) if b.isVisible()}
 

@@ -196,6 +196,9 @@ register({
     "The report is no longer there.": "Отчёта больше нет.",
     # error
     "Something went wrong": "Что-то пошло не так",
+    "Request refused": "Запрос отклонён как небезопасный",
+    "Request rejected": "Запрос отклонён вами",
+    "Run stopped": "Запуск остановлен",
     "You stopped the run.": "Вы остановили запуск.",
     "Continue the run from where it stopped": "Продолжить запуск с места остановки",
 })
@@ -1360,9 +1363,17 @@ class ErrorCard(Card):
     def _icon_colour(self) -> str | None:
         return STATUS_COLOURS["red"]
 
+    #: The heading by how the run ended (a failure's is :attr:`TITLE`).
+    TITLES: ClassVar[dict[str, str]] = {"refused": "Request refused",
+                                        "rejected": "Request rejected",
+                                        "stopped": "Run stopped"}
+
     def retranslate(self) -> None:
         """Set the heading, the failure and the button."""
         super().retranslate()
+        status = str(self._data().get("status") or "")
+        if status in self.TITLES:
+            self._title.setText(tr(self.TITLES[status]))
         self.error_label.hide()  # the failure is the card's content
         error = str(self._data().get("error") or self._message.content or "")
         self._text.setText(tr("You stopped the run.") if error == "cancelled" else error)
