@@ -10,6 +10,12 @@ import pytest
 # Qt tests draw offscreen (no display needed); a screenshot script sets its own platform.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from tests.support.qt import (  # noqa: F401 - fixtures shared by the desktop tests
+    english,
+    memory_keyring,
+    no_unexpected_boxes,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 PLANTED_KEY = "sk-proj-PLANTEDfakeKEYdoNOTleak0123456789abcdef"
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
+from tests.support.qt import answer_boxes
 from ui.desktop import i18n
 from ui.desktop.app import create_window, make_bridge
 
@@ -25,34 +26,6 @@ TASK = (ROOT / "datasets" / "tasks" / "csv2xlsx-gui.md").read_text(encoding="utf
 ROLES = ("planner", "coder", "judge")
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 ENGINE_TIMEOUT_MS = 120_000
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_boxes(monkeypatch):
-    """A message box nobody expected fails the test instead of waiting for a click."""
-    def unexpected(box):
-        raise AssertionError(f"an unexpected message box: {box.text()!r}")
-
-    monkeypatch.setattr(QMessageBox, "exec", unexpected)
-
-
-def answer_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes):
-    """Answer every message box with ``answer``; returns the list of their texts."""
-    asked = []
-
-    def exec_(box):
-        asked.append(box.text())
-        return answer
-
-    monkeypatch.setattr(QMessageBox, "exec", exec_)
-    return asked
-
-
-@pytest.fixture
-def english(qapp):
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture

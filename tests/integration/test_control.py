@@ -18,7 +18,6 @@ import keyring
 import keyring.backends.null
 import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
 
 from agents.cassette import Cassette
 from agents.config import Limits
@@ -44,6 +43,7 @@ from graph.settings import KEYRING_SERVICE, Settings, config_file
 from memory.records import RunRecord
 from memory.redaction import Redactor
 from tests.support.openai_server import CassetteServer
+from tests.support.qt import MemoryKeyring
 from tools.checks.base import CheckReport, CheckResult, Finding
 
 KEY = "sk-test-VALIDkey0123456789abcdef"
@@ -63,39 +63,9 @@ max_tokens = 1000  # tokens per run
 """
 
 
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in this process only."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self):
-        super().__init__()
-        self.store = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if (service, username) not in self.store:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.store[(service, username)]
-
-
 @pytest.fixture
 def settings_path(isolated_settings):
     return config_file()
-
-
-@pytest.fixture
-def memory_keyring(isolated_settings):
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

@@ -4,68 +4,15 @@ from __future__ import annotations
 
 import json
 
-import keyring
-import keyring.errors
 import pytest
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
 
+from tests.support.qt import answer_boxes
+
 WAIT_MS = 20_000
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_boxes(monkeypatch):
-    """A message box nobody expected fails the test instead of waiting for a click."""
-    def unexpected(box):
-        raise AssertionError(f"an unexpected message box: {box.text()!r}")
-
-    monkeypatch.setattr(QMessageBox, "exec", unexpected)
-
-
-def answer_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes):
-    """Answer every message box with ``answer``; returns the list of their texts."""
-    asked = []
-
-    def exec_(box):
-        asked.append(box.text())
-        return answer
-
-    monkeypatch.setattr(QMessageBox, "exec", exec_)
-    return asked
-
-
-class MemoryKeyring(KeyringBackend):
-    """An in-process keyring (the OS one is never touched by tests)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.secrets.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if (service, username) not in self.secrets:
-            raise keyring.errors.PasswordDeleteError(username)
-        del self.secrets[(service, username)]
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+ENGINE_WAIT_MS = 120_000
 
 
 @pytest.fixture
@@ -185,11 +132,12 @@ def test_restart_is_offered_only_where_there_is_something_to_restart(qtbot, dial
     row.set_expanded(True)
     qtbot.mouseClick(row.restart_button, Qt.MouseButton.LeftButton)
     assert page.message.kind() == "error" and "still starting" in page.message.text()
-    with qtbot.waitSignal(bridge.ready, timeout=WAIT_MS):
+    # loading the engine and reopening semantic memory take long on a loaded machine
+    with qtbot.waitSignal(bridge.ready, timeout=ENGINE_WAIT_MS):
         bridge.load()
     qtbot.mouseClick(row.restart_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.message.kind() == "info" and "emory" in page.message.text()
-                    and row.restart_button.isEnabled(), timeout=WAIT_MS)
+                    and row.restart_button.isEnabled(), timeout=ENGINE_WAIT_MS)
 
 
 def test_paranoid_mode_is_switched_from_the_status_tab(qtbot, dialog, bridge):
@@ -242,7 +190,7 @@ def test_a_custom_provider_checked_against_the_test_server_is_valid_with_its_mod
         qtbot.waitUntil(lambda: not row.checking and row.status.state == "valid",
                         timeout=WAIT_MS)
     # the key went to the keyring only; the models are offered on the Models tab
-    assert ("multicoder", "localtest") in memory_keyring.secrets
+    assert ("multicoder", "localtest") in memory_keyring.store
     assert "right-key-123" not in config_file().read_text(encoding="utf-8")
     coder = dialog.models_page.editors["coder"].combo
     assert coder.findText("localtest:model-a") >= 0
@@ -373,7 +321,7 @@ def test_a_sandbox_and_model_change_in_the_dialog_reaches_the_next_run(
     config_file().write_text("[sandbox]\nbackend = 'docker'\n\n[models]\n"
                              "coder = ['replay:csv2xlsx-gui']\n", encoding="utf-8")
     bridge = make_bridge(Settings())
-    with qtbot.waitSignal(bridge.ready, timeout=WAIT_MS):
+    with qtbot.waitSignal(bridge.ready, timeout=ENGINE_WAIT_MS):
         bridge.load()
     assert bridge.engine.settings.sandbox.backend == "docker"
     dlg = SettingsDialog(bridge)
@@ -461,11 +409,11 @@ def test_an_export_without_keys_holds_no_key_and_one_with_keys_is_encrypted(
     assert "secret-key-789" not in text and json.loads(text)["keys"] is not None
 
     # importing it with the passphrase restores the key into the keyring
-    memory_keyring.secrets.clear()
+    memory_keyring.store.clear()
     monkeypatch.setattr(page, "ask_open_path", lambda *a: sealed)
     qtbot.mouseClick(page.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "imported" in page.message.text(), timeout=WAIT_MS)
-    assert memory_keyring.secrets[("multicoder", "mine")] == "secret-key-789"
+    assert memory_keyring.store[("multicoder", "mine")] == "secret-key-789"
 
 
 def test_an_import_that_moves_where_a_key_is_sent_asks_and_declined_does_nothing(
@@ -522,7 +470,7 @@ def test_the_task_manager_lists_a_run_and_cancel_cancels_it(qtbot, bridge):
     qtbot.addWidget(manager)
     manager.show()
     assert manager.state.text() == "Starting…"
-    with qtbot.waitSignal(bridge.ready, timeout=WAIT_MS):
+    with qtbot.waitSignal(bridge.ready, timeout=ENGINE_WAIT_MS):
         bridge.load()
     run_id = bridge.coordinator.start(
         "a notes manager", models={r: ["replay:notes-sqlite"] for r in

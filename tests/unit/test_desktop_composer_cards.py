@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from graph.chats import Message
+from tests.support.qt import answer_boxes
 from ui.desktop.chat.cards import (
     ArtifactCard,
     ChecksCard,
@@ -43,27 +44,6 @@ from ui.desktop.chat.composer import MAX_LINES, Composer
 from ui.desktop.i18n import set_language
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_boxes(monkeypatch):
-    """A message box nobody expected fails the test instead of waiting for a click."""
-    def unexpected(box):
-        raise AssertionError(f"an unexpected message box: {box.text()!r}")
-
-    monkeypatch.setattr(QMessageBox, "exec", unexpected)
-
-
-def answer_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes):
-    """Answer every message box with ``answer``; returns the list of their texts."""
-    asked = []
-
-    def exec_(box):
-        asked.append(box.text())
-        return answer
-
-    monkeypatch.setattr(QMessageBox, "exec", exec_)
-    return asked
 
 
 @pytest.fixture

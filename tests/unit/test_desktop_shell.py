@@ -14,6 +14,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
 
 from graph.chats import ChatStore
+from tests.support.qt import answer_boxes
 from ui.desktop import i18n
 from ui.desktop.shortcuts import SHORTCUTS, ShortcutsDialog
 from ui.desktop.sidebar import CHAT_MIME, Sidebar
@@ -25,34 +26,6 @@ def store(tmp_path):
     chats = ChatStore(tmp_path / "chats.sqlite")
     yield chats
     chats.close()
-
-
-@pytest.fixture(autouse=True)
-def no_unexpected_boxes(monkeypatch):
-    """A message box nobody expected fails the test instead of waiting for a click."""
-    def unexpected(box):
-        raise AssertionError(f"an unexpected message box: {box.text()!r}")
-
-    monkeypatch.setattr(QMessageBox, "exec", unexpected)
-
-
-def answer_boxes(monkeypatch, answer=QMessageBox.StandardButton.Yes):
-    """Answer every message box with ``answer``; returns the list of their texts."""
-    asked = []
-
-    def exec_(box):
-        asked.append(box.text())
-        return answer
-
-    monkeypatch.setattr(QMessageBox, "exec", exec_)
-    return asked
-
-
-@pytest.fixture
-def english(qapp):
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
 
 
 @pytest.fixture
