@@ -38,6 +38,14 @@ NOT_SECRET_NAMES = frozenset({"XAUTHORITY", "SSH_AUTH_SOCK", "PYTHON_KEYRING_BAC
 """Variables whose names match :data:`SECRET_NAME` but hold well-known, harmless paths or
 settings; redacting them would mangle ordinary paths in the logs."""
 
+def _names_a_variable(name: str) -> bool:
+    """Whether the variable holds another variable's name (``…__API_KEY_ENV``), not a secret.
+
+    Hiding such a value would hide that name in every "set LOCAL_TEST_KEY" hint.
+    """
+    return name.upper().endswith("_ENV")
+
+
 _B64URL_CHARS = r"[A-Za-z0-9\-._~+/]"
 
 DEFAULT_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -87,7 +95,8 @@ class Redactor:
         """A redactor holding the values of every secret-looking environment variable.
 
         A variable counts when its name matches :data:`SECRET_NAME` (``OPENAI_API_KEY``,
-        ``GITHUB_TOKEN``, ``DB_PASSWORD`` …), except the harmless :data:`NOT_SECRET_NAMES`.
+        ``GITHUB_TOKEN``, ``DB_PASSWORD`` …), except the harmless :data:`NOT_SECRET_NAMES` and
+        names ending in ``_ENV``, which name another variable (``…__API_KEY_ENV``).
 
         Args:
             environ: the variables to scan; ``os.environ`` when omitted.
@@ -98,7 +107,8 @@ class Redactor:
         """
         source = os.environ if environ is None else environ
         return cls(value for name, value in source.items()
-                   if SECRET_NAME.search(name) and name.upper() not in NOT_SECRET_NAMES)
+                   if SECRET_NAME.search(name) and name.upper() not in NOT_SECRET_NAMES
+                   and not _names_a_variable(name))
 
     def add(self, secret: str | None) -> None:
         """Hide ``secret`` from now on (with its JSON-escaped and URL-encoded spellings).

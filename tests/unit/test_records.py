@@ -373,3 +373,11 @@ def test_credentials_in_a_package_index_url_are_hidden() -> None:
     redactor = Redactor()
     text = redactor("installing from https://alice:s3cr3t-t0ken@pypi.corp.example/simple")
     assert "s3cr3t-t0ken" not in text and "alice" in text and "pypi.corp.example" in text
+
+
+def test_a_variable_naming_the_key_variable_is_not_a_secret() -> None:
+    redactor = Redactor.from_environment({
+        "MULTICODER_PROVIDERS__LOCAL__API_KEY_ENV": "LOCAL_TEST_KEY",
+        "LOCAL_TEST_KEY": "value-of-the-local-key"})
+    assert redactor("set LOCAL_TEST_KEY") == "set LOCAL_TEST_KEY"
+    assert redactor("value-of-the-local-key") == REDACTED
