@@ -39,9 +39,9 @@ from memory.chats import (
     UnknownId,
     fold,
     is_damage,
-    move_aside,
 )
 from memory.records import atomic_write
+from memory.schema import move_aside
 
 __all__ = [
     "GROUPS",

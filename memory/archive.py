@@ -66,7 +66,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from memory.records import EVENTS_JSONL, PROGRAM_LOG, RUN_ID_PATTERN
-from memory.schema import Migration, migrate
+from memory.schema import Migration, migrate, move_aside
 
 _log = logging.getLogger(__name__)
 
@@ -945,18 +945,8 @@ def _inconsistency(connection: sqlite3.Connection, version: int) -> str | None:
 
 
 def _move_aside(path: Path) -> Path:
-    """Rename ``path`` (with its -wal and -shm) to ``<name>.damaged-<UTC stamp>``; returns it."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
-    number = 1
-    while target.exists():
-        number += 1
-        target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
-    for suffix in ("-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            companion.replace(target.with_name(target.name + suffix))
-    path.replace(target)
+    """Keep a damaged archive aside (:func:`memory.schema.move_aside`) and say so in the log."""
+    target = move_aside(path)
     _log.info("archive: %s was damaged; kept aside as %s and rebuilt", path, target)
     return target
 

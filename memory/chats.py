@@ -56,7 +56,6 @@ __all__ = [
     "UnknownProject",
     "fold",
     "is_damage",
-    "move_aside",
     "new_id",
 ]
 
@@ -216,29 +215,6 @@ def fold(text: str) -> str:
 def is_damage(exc: sqlite3.Error) -> bool:
     """Whether ``exc`` says the file is damaged or not a database (not: locked, unwritable)."""
     return getattr(exc, "sqlite_errorcode", 0) & 0xFF in _DAMAGE_CODES
-
-
-def move_aside(path: Path) -> Path:
-    """Rename a damaged ``path`` (with its -wal and -shm) to ``<name>.damaged-<UTC stamp>``.
-
-    Nothing is deleted; a name already taken gets ``-2``, ``-3`` ... Returns the new path.
-
-    Raises:
-        OSError: it cannot be renamed.
-
-    """
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
-    number = 1
-    while target.exists():
-        number += 1
-        target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
-    for suffix in ("-wal", "-shm"):
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            companion.replace(target.with_name(target.name + suffix))
-    path.replace(target)
-    return target
 
 
 def new_id() -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import suppress
+from datetime import UTC, datetime
+from pathlib import Path
 
 Migration = Callable[[sqlite3.Connection], None]
 """Brings a schema from version ``i`` to ``i + 1``; runs inside the opening transaction."""
@@ -44,3 +46,26 @@ def migrate(connection: sqlite3.Connection, migrations: Sequence[Migration],
         with suppress(sqlite3.Error):
             connection.execute("ROLLBACK")
         raise
+
+
+def move_aside(path: Path) -> Path:
+    """Rename a damaged ``path`` (with its -wal and -shm) to ``<name>.damaged-<UTC stamp>``.
+
+    Nothing is deleted; a name already taken gets ``-2``, ``-3`` ... Returns the new path.
+
+    Raises:
+        OSError: it cannot be renamed.
+
+    """
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    for suffix in ("-wal", "-shm"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            companion.replace(target.with_name(target.name + suffix))
+    path.replace(target)
+    return target
