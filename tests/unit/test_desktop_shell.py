@@ -467,3 +467,27 @@ def test_a_web_link_opens_only_after_the_person_confirms_the_full_address(
     asked = answer_boxes(monkeypatch, QMessageBox.StandardButton.Yes)
     assert open_link(None, url) is True
     assert opened == [url] and url in asked[0]
+
+
+def test_semantic_memory_opens_when_the_person_types_not_at_start(isolated_settings, qtbot):
+    from ui.desktop.bridge import Bridge
+
+    class Engine:
+        def __init__(self):
+            self.warmed = 0
+
+        def warm_up(self):
+            self.warmed += 1
+
+    bridge = Bridge(isolated_settings)
+    try:
+        bridge.prepare_for_run()  # typed before the engine is ready: remembered
+        engine = Engine()
+        with qtbot.waitSignal(bridge.ready):
+            bridge._loaded((engine, object(), object()))  # the engine finished loading
+        qtbot.waitUntil(lambda: engine.warmed == 1, timeout=5000)
+        bridge.prepare_for_run()  # once only
+        bridge.pool.waitForDone(5000)
+        assert engine.warmed == 1
+    finally:
+        bridge.store.close()

@@ -95,6 +95,7 @@ class Bridge(QObject):
         self.engine: Engine | None = None
         self.coordinator: Coordinator | None = None
         self.conversations: Conversations | None = None
+        self._prepare_wanted = self._prepared = False
         self._relay = _Relay(self)
         self._relay.done.connect(self._deliver)
         self.pool = QThreadPool(self)
@@ -123,7 +124,21 @@ class Bridge(QObject):
             return
         self.engine, self.coordinator, self.conversations = parts
         self.ready.emit()
-        self.run_async(parts[0].warm_up)  # semantic memory, before the first run needs it
+        if self._prepare_wanted:
+            self.prepare_for_run()
+
+    def prepare_for_run(self) -> None:
+        """Open semantic memory ahead of the first run (once; when the person starts typing).
+
+        Not at start-up: its libraries take ~100 MB, which an idle window should not hold on
+        a weak PC; asked for before the engine is ready, it follows once it is.
+        """
+        if self.engine is None:
+            self._prepare_wanted = True
+            return
+        if not self._prepared:
+            self._prepared = True
+            self.run_async(self.engine.warm_up)
 
     def is_ready(self) -> bool:
         """Whether :attr:`conversations` can be used."""

@@ -476,6 +476,8 @@ class MainWindow(Retranslatable, QMainWindow):
         self.sidebar.errorOccurred.connect(self.status.notice)
 
         self.composer.sendRequested.connect(self.send)
+        # typing means a run is coming: semantic memory opens now, not at start-up
+        self.composer.editor.textChanged.connect(self.bridge.prepare_for_run)
         self.composer.stopRequested.connect(self.stop)
         self.empty_state.exampleChosen.connect(self._example_chosen)
 
