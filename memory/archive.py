@@ -67,6 +67,7 @@ from pydantic import BaseModel, ConfigDict
 
 from memory.records import EVENTS_JSONL, PROGRAM_LOG, RUN_ID_PATTERN
 from memory.schema import Migration, migrate, move_aside
+from memory.schema import write_transaction as _write
 
 _log = logging.getLogger(__name__)
 
@@ -794,19 +795,6 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
     migrate(connection, MIGRATIONS, lambda version: ArchiveSchemaError(
         f"the archive {path} has schema version {version}, newer than this"
         f" MultiCoder's ({SCHEMA_VERSION}); upgrade MultiCoder (the file is left as it is)"))
-
-
-@contextmanager
-def _write(connection: sqlite3.Connection) -> Iterator[None]:
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        connection.execute("COMMIT")
-    except BaseException:
-        # an error may have rolled back already (a full disk): keep that error, not this one
-        with suppress(sqlite3.Error):
-            connection.execute("ROLLBACK")
-        raise
 
 
 # -- start-up check ---------------------------------------------------------------------------

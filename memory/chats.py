@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from memory.schema import Migration, migrate
+from memory.schema import write_transaction as _write
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -266,19 +267,6 @@ def _batches(values: list[Any], size: int = 500) -> Iterator[list[Any]]:
     """``values`` in slices small enough for SQLite's limit on bound variables."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
-
-
-@contextmanager
-def _write(connection: sqlite3.Connection) -> Iterator[None]:
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-        connection.execute("COMMIT")
-    except BaseException:
-        # an error may have rolled back already (a full disk): keep that error, not this one
-        with suppress(sqlite3.Error):
-            connection.execute("ROLLBACK")
-        raise
 
 
 @contextmanager

@@ -7,8 +7,8 @@ Shared by the run index and the archive. ``migrations[i]`` brings a file from ve
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,3 +69,21 @@ def move_aside(path: Path) -> Path:
             companion.replace(target.with_name(target.name + suffix))
     path.replace(target)
     return target
+
+
+@contextmanager
+def write_transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error (which is re-raised).
+
+    The write lock is taken up front, so two writers wait for each other (busy timeout)
+    instead of one failing at its first write.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        # an error may have rolled back already (a full disk): keep that error, not this one
+        with suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
