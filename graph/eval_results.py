@@ -117,6 +117,8 @@ class EvalResults(BaseModel):
         settings: see :class:`EvalSettings`.
         started_at / finished_at: UTC; ``finished_at`` is None while tasks are pending.
         tasks: the task ids selected, in order; ``records`` the finished ones.
+        running: task id -> run id of the runs under way (an interrupted evaluation
+            continues these runs when it resumes).
 
     """
 
@@ -127,6 +129,7 @@ class EvalResults(BaseModel):
     finished_at: datetime | None = None
     tasks: list[str] = Field(default_factory=list)
     records: list[TaskRecord] = Field(default_factory=list)
+    running: dict[str, str] = Field(default_factory=dict)
 
     def record(self, task_id: str) -> TaskRecord | None:
         """The record of ``task_id``, if it finished."""

@@ -641,6 +641,7 @@ from ui.cli import replay_cmds; replay_cmds.register(app, runs_app)  # noqa: E40
 from ui.cli import report_cmds; report_cmds.register(app, runs_app)  # noqa: E402, E702, I001
 from ui.cli import memory_cmds; memory_cmds.register(app, runs_app)  # noqa: E402, E702, I001
 from ui.cli import desktop_cmds; desktop_cmds.register(app, runs_app)  # noqa: E402, E702, I001
+from ui.cli import eval_cmds; eval_cmds.register(app, runs_app)  # noqa: E402, E702, I001
 
 
 def main() -> None:
