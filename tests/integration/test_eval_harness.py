@@ -77,7 +77,7 @@ def local_hidden_tests(monkeypatch):
 def make(tmp_path, monkeypatch, variant=None, level=GREEN):
     script = coder_script(variant, level)
     script.tmp = tmp_path
-    engine, model = scripted_engine(tmp_path, monkeypatch, script)
+    engine, _model = scripted_engine(tmp_path, monkeypatch, script)
     return engine, script
 
 
@@ -126,7 +126,7 @@ def test_a_refused_request_is_recorded_as_refused(tmp_path, monkeypatch, local_h
 
 def test_an_interrupted_evaluation_resumes_the_run_it_left(tmp_path, monkeypatch,
                                                            local_hidden_tests):
-    engine, script = make(tmp_path, monkeypatch)
+    engine, _script = make(tmp_path, monkeypatch)
     out = tmp_path / "results.json"
     first = Evaluation(engine, [TASK], EvalOptions(selection="x", output=out))
     # the run was started, then the process stopped before it finished
