@@ -1,0 +1,5 @@
+"""A habit tracker with streaks on SQLite: ``Tracker(db_path)``."""
+
+from habits.tracker import Tracker
+
+__all__ = ["Tracker"]
