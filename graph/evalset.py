@@ -304,8 +304,12 @@ def acceptance_argv(python: str, junit: str) -> list[str]:
 
 
 def acceptance_env(entry: str) -> dict[str, str]:
-    """Variables the acceptance tests run with: how the program starts, headless displays."""
-    return {"EVAL_ENTRY": entry, "QT_QPA_PLATFORM": "offscreen", "SDL_VIDEODRIVER": "dummy",
+    """Variables the acceptance tests run with: how the program starts, headless displays.
+
+    Pytest's plugin autoloading is off: the tests use only the shared fixtures, and whatever
+    plugins the app's environment happens to hold neither slow them down nor change them.
+    """
+    return {"EVAL_ENTRY": entry, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "QT_QPA_PLATFORM": "offscreen", "SDL_VIDEODRIVER": "dummy",
             "SDL_AUDIODRIVER": "dummy", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUTF8": "1"}
 
