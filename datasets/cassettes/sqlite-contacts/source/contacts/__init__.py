@@ -1,0 +1,3 @@
+"""contacts: a terminal address book stored in SQLite."""
+
+__version__ = "1.0.0"
