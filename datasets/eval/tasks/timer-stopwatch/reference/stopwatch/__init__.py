@@ -1,0 +1,5 @@
+"""A stopwatch window."""
+
+from stopwatch.window import MainWindow
+
+__all__ = ["MainWindow"]
