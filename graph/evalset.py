@@ -309,7 +309,8 @@ def acceptance_env(entry: str) -> dict[str, str]:
     Pytest's plugin autoloading is off: the tests use only the shared fixtures, and whatever
     plugins the app's environment happens to hold neither slow them down nor change them.
     """
-    return {"EVAL_ENTRY": entry, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "QT_QPA_PLATFORM": "offscreen", "SDL_VIDEODRIVER": "dummy",
+    return {"EVAL_ENTRY": entry, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "QT_QPA_PLATFORM": "offscreen", "SDL_VIDEODRIVER": "dummy",
             "SDL_AUDIODRIVER": "dummy", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUTF8": "1"}
 
