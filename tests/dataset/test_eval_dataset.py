@@ -26,8 +26,10 @@ def test_the_set_has_fifty_tasks_of_every_kind_half_in_russian():
     assert all(sum(t.kind == kind for t in TASKS) >= 3 for kind in KINDS)
     russian = [t for t in TASKS if t.language == "ru"]
     assert len(russian) * 2 >= len(TASKS) - 1
-    for task in TASKS:
-        assert bool(CYRILLIC.search(task.text)) == (task.language == "ru"), task.id
+    for task in TASKS:  # an English request may quote a Russian example, and vice versa
+        letters = [c for c in task.text if c.isalpha()]
+        cyrillic = len(CYRILLIC.findall(task.text)) / len(letters)
+        assert (cyrillic > 0.25) == (task.language == "ru"), (task.id, cyrillic)
 
 
 def test_requests_range_from_a_few_words_to_a_page():
