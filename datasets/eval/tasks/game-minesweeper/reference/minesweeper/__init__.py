@@ -1,0 +1,5 @@
+"""Сапёр: правила (:class:`Minesweeper`) и окно pygame (``minesweeper.main``)."""
+
+from minesweeper.field import LEVELS, Minesweeper
+
+__all__ = ["LEVELS", "Minesweeper"]
