@@ -15,6 +15,7 @@ from langgraph.runtime import Runtime
 from agents.budget import RunSpending
 from agents.context import Context, emit, services_of
 from agents.schemas import Plan, SafetyVerdict, Spec
+from agents.spec_judge import judgement_lines
 from agents.state import RunState
 
 
@@ -36,6 +37,20 @@ def _checks_table(run_dir: Path) -> list[str]:
             "passed" if result.get("passed") else "FAILED")
         rows.append(f"| {result['check']} | {verdict} | {len(result.get('findings', []))} |")
     return rows
+
+
+def _compliance_lines(judgement: dict[str, Any] | None) -> list[str]:
+    """The report's "Spec compliance" section: the judge's verdict and a line per criterion."""
+    if not judgement:
+        return ["## Spec compliance", "",
+                "(not judged: the spec judge runs once a round passes every check)", ""]
+    criteria = judgement.get("criteria", [])
+    counts = {status: sum(1 for c in criteria if c.get("status") == status)
+              for status in ("met", "unmet", "unclear")}
+    return ["## Spec compliance", "",
+            f"**Verdict (round {judgement.get('round', 0)}):** {judgement.get('verdict')} —"
+            f" {counts['met']} met, {counts['unmet']} unmet, {counts['unclear']} unclear", "",
+            *judgement_lines(judgement), "", str(judgement.get("summary", "")).strip(), ""]
 
 
 def _sandbox_line(name: str, isolated: bool, description: str) -> str:
@@ -102,10 +117,13 @@ def _learn(runtime: Runtime[Context]) -> None:
 def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Write the report and set the final ``status``.
 
-    The report's "Spending" section gives tokens in/out, model calls, cost (or "unknown
-    price" for models without one), active time, per model and per node, the run's budgets,
-    and each budget the run stopped at before it was raised. The "Memory" section lists what
-    was recalled for the prompts (with sources) and how often the context was compressed.
+    The "Spec compliance" section (and ``report.json``'s ``judgement``, null when the judge
+    never ran) gives the spec judge's last decided verdict, a ✓/✗/? line per acceptance
+    criterion with its evidence. The report's "Spending" section gives tokens in/out, model
+    calls, cost (or "unknown price" for models without one), active time, per model and per
+    node, the run's budgets, and each budget the run stopped at before it was raised. The
+    "Memory" section lists what was recalled for the prompts (with sources) and how often the
+    context was compressed.
     Then the run is learnt from (:meth:`memory.recall.Recall.learn_from_run`).
     """
     services = services_of(runtime)
@@ -129,6 +147,8 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     if state.get("coder_notes"):
         lines += ["## Coder rounds", ""] + [f"- {n}" for n in state["coder_notes"]] + [""]
     lines += ["## Checks (last pass)", "", *_checks_table(record.run_dir), ""]
+    if state.get("spec"):
+        lines += _compliance_lines(state.get("judgement"))
     artifact = state.get("artifact")
     if artifact:
         lines += ["## Artifact", "", f"- file: `{artifact['path']}`",
@@ -145,6 +165,7 @@ def reporter(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
                           "output_tokens": u.output_tokens}
                   for model, u in spending.by_model.items()},
         "spending": spending.to_json(), "coder_notes": state.get("coder_notes", []),
+        "judgement": state.get("judgement") or None,
         "sandbox": {"backend": services.sandbox.name, "isolated": services.sandbox.isolated}})
     _learn(runtime)
     emit(runtime, "run_finished", status=status, artifact=(artifact or {}).get("path"))

@@ -1,4 +1,4 @@
-"""Structured answers of the models: the safety verdict, the spec, the plan.
+"""Structured answers of the models: the safety verdict, the spec, the plan, the judgement.
 
 Every model answer that is not a tool call is parsed into one of these at the boundary
 (:func:`agents.structured.parse_answer`); the rest of the code never handles raw text.
@@ -14,6 +14,8 @@ from tools.checks.base import AppContract
 
 SafetyLevel = Literal["green", "yellow", "red"]
 Recommendation = Literal["approve", "reject", "modify"]
+CriterionStatus = Literal["met", "unmet", "unclear"]
+JudgeVerdict = Literal["accept", "rework"]
 
 
 class SafetyVerdict(BaseModel):
@@ -91,3 +93,27 @@ class Plan(BaseModel):
             shown = f" `{target}`" if target else ""
             lines.append(f"{n}. [{step.id}] `{step.tool}`{shown} — {step.description}")
         return "\n".join(lines)
+
+
+class CriterionVerdict(BaseModel):
+    """The spec judge's verdict on one acceptance criterion of the spec (G7)."""
+
+    criterion: str = Field(description="The acceptance criterion, exactly as the spec words it")
+    status: CriterionStatus = Field(
+        description="met: the code and the tests show it; unmet: they show it is not;"
+                    " unclear: the evidence does not decide")
+    evidence: str = Field(
+        description="Where it shows: file:line in the project, a quoted line of the tester's"
+                    " output, or why it is unclear")
+
+
+class Judgement(BaseModel):
+    """The spec judge's answer: one verdict per acceptance criterion, and the overall call.
+
+    ``verdict`` is "rework" when any criterion is unmet; :func:`agents.spec_judge.decide`
+    recomputes it rather than trusting the model's own field.
+    """
+
+    criteria: list[CriterionVerdict]
+    verdict: JudgeVerdict = Field(description="accept, or rework when any criterion is unmet")
+    summary: str = Field(description="Two or three sentences on how well the work meets the spec")

@@ -29,8 +29,14 @@ class RunState(TypedDict, total=False):
             ``plan_status`` is "approved", "rejected" or "edited".
         round: repair round (0 = first build); ``rounds_allowed`` grows when the person says
             continue after the limit.
-        findings: the last tester pass's findings (dicts of :class:`tools.checks.base.Finding`).
-        checks_passed: whether the last tester pass (and packaging) passed.
+        findings: the last tester pass's findings, or the spec judge's unmet criteria (check
+            "judge"), as dicts of :class:`tools.checks.base.Finding`.
+        checks_passed: whether the last tester pass (and the spec judge, and packaging)
+            passed.
+        judgement: the spec judge's last decided :class:`agents.schemas.Judgement` as a dict
+            (``criteria`` with ``criterion``, ``status`` met/unmet/unclear and ``evidence``;
+            ``verdict`` accept/rework; ``summary``) plus the ``round`` it judged; absent
+            until the judge ran.
         artifact: the packaged executable's manifest, once built.
         coder_notes: the coder's closing message per round (appended).
         loop: the coder's own loop detection in its last round (``{"kind": "tool_call",
@@ -57,6 +63,7 @@ class RunState(TypedDict, total=False):
     rounds_allowed: int
     findings: list[dict[str, Any]]
     checks_passed: bool
+    judgement: dict[str, Any]
     artifact: dict[str, Any]
     coder_notes: Annotated[list[str], operator.add]
     loop: dict[str, Any]

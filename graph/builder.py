@@ -7,8 +7,13 @@
                              --stuck--> ask_human* --> coder | reporter
                                (stuck: the round limit, the coder looping, or the same
                                 finding back after a repair round; see agents.loops)
-                             --pass--> packager -> reporter -> END
+                             --pass--> spec_judge --rework--> coder | ask_human*  (as a fail)
+                                                  --accept--> packager -> reporter -> END
     safety_gate --red--> reporter -> END               (a refused request never reaches the coder)
+
+The spec judge (G7) checks each acceptance criterion of the spec against the tested code; an
+unmet criterion sends the work back like a failing check (same round limit, same loop
+detection), with the criterion as the coder's finding.
 
 ``*`` = human-approval interrupt.
 """
@@ -32,6 +37,7 @@ from agents.planner import planner
 from agents.reporter import reporter
 from agents.safety_gate import safety_gate
 from agents.spec_expander import spec_expander
+from agents.spec_judge import spec_judge
 from agents.state import RunState
 
 Node = Callable[[RunState, Runtime[Context]], dict[str, Any]]
@@ -45,6 +51,7 @@ NODES: dict[str, Node] = {
     "approve_plan": approve_plan,
     "coder": coder,
     "paranoid_tester": paranoid_tester,
+    "spec_judge": spec_judge,
     "ask_human": ask_human,
     "packager": packager,
     "reporter": reporter,
@@ -80,8 +87,13 @@ def _after_failure(state: RunState) -> Literal["coder", "ask_human"]:
     return "ask_human"
 
 
-def after_tests(state: RunState) -> Literal["packager", "coder", "ask_human"]:
-    """Pass -> package; fail -> repair, until the round limit or a loop, then ask the person."""
+def after_tests(state: RunState) -> Literal["spec_judge", "coder", "ask_human"]:
+    """Pass -> the spec judge; fail -> repair, until the round limit or a loop, then ask."""
+    return "spec_judge" if state.get("checks_passed") else _after_failure(state)
+
+
+def after_judge(state: RunState) -> Literal["packager", "coder", "ask_human"]:
+    """Accept -> package; rework -> repair, exactly like a failed tester round."""
     return "packager" if state.get("checks_passed") else _after_failure(state)
 
 
@@ -137,6 +149,7 @@ def build_graph(services_factory: ServicesFactory | None = None
     builder.add_conditional_edges("approve_plan", after_plan)
     builder.add_edge("coder", "paranoid_tester")
     builder.add_conditional_edges("paranoid_tester", after_tests)
+    builder.add_conditional_edges("spec_judge", after_judge)
     builder.add_conditional_edges("packager", after_packaging)
     builder.add_conditional_edges("ask_human", after_ask)
     builder.add_edge("reporter", END)

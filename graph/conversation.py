@@ -61,14 +61,16 @@ _CARDS = frozenset(CARD_KINDS.values())
 #: Who is at work in each node, as the activity line names it.
 _WHO = {"safety_gate": "safety gate", "confirm_start": "start", "spec_expander": "spec",
         "planner": "planner", "approve_plan": "plan", "coder": "coder",
-        "paranoid_tester": "tester", "ask_human": "question", "packager": "packager",
-        "reporter": "reporter"}
+        "paranoid_tester": "tester", "spec_judge": "judge", "ask_human": "question",
+        "packager": "packager", "reporter": "reporter"}
 #: What a node does, for its ``node_started`` line.
 _DOING = {"safety_gate": "checking the request", "confirm_start": "waiting for your answer",
           "spec_expander": "writing the specification", "planner": "planning",
           "approve_plan": "waiting for your answer", "coder": "writing code",
-          "paranoid_tester": "testing", "ask_human": "waiting for your answer",
-          "packager": "building the executable", "reporter": "writing the report"}
+          "paranoid_tester": "testing",
+          "spec_judge": "checking the work against the specification",
+          "ask_human": "waiting for your answer", "packager": "building the executable",
+          "reporter": "writing the report"}
 #: The verb of a coder's action on its target.
 _VERBS = {"read_file": "reading", "write_file": "writing", "edit_file": "editing",
           "list_dir": "listing", "search_text": "searching for", "run_command": "running",
@@ -719,6 +721,11 @@ def _activity(data: Mapping[str, Any], node: str) -> str:
             return "packager: the build failed"
         case "safety_verdict":
             return f"safety gate: {data.get('level', '?')} verdict"
+        case "judge_started":
+            return f"judge: checking round {data.get('round', 0)} against the specification"
+        case "judge_verdict":
+            return (f"judge: {data.get('verdict', '?')} ({data.get('met', 0)} met,"
+                    f" {data.get('unmet', 0)} unmet, {data.get('unclear', 0)} unclear)")
         case "model_answer":
             return f"{who}: the model answered"
         case "decision":

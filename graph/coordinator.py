@@ -38,7 +38,7 @@ __all__ = ["STAGES", "Coordinator", "TaskInfo", "TaskStatus"]
 STAGES: tuple[tuple[str, float], ...] = (
     ("safety_gate", 0.02), ("confirm_start", 0.08), ("spec_expander", 0.12),
     ("planner", 0.22), ("approve_plan", 0.32), ("coder", 0.38), ("paranoid_tester", 0.65),
-    ("ask_human", 0.7), ("packager", 0.8), ("reporter", 0.95),
+    ("spec_judge", 0.68), ("ask_human", 0.7), ("packager", 0.8), ("reporter", 0.95),
 )
 
 TaskStatus = Literal["queued", "running", "waiting", "done", "failed", "cancelled",

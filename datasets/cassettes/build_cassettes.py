@@ -1,10 +1,11 @@
 """Build the replay cassettes in datasets/cassettes/ from their outlines and source trees.
 
 Each task folder ``datasets/cassettes/<task>/`` holds ``outline.toml`` (the safety verdict, the
-spec, the plan, the coder's turns, the round-0 bug and the repair messages) and, for tasks that
-get built, ``source/`` (the final, correct project). This script checks that the two agree and
-writes ``datasets/cassettes/<task>.jsonl``: one :class:`agents.cassette.Interaction` per line, in
-the order MultiCoder asks for them (see datasets/README.md). The output is deterministic.
+spec, the plan, the coder's turns, the round-0 bug, the repair messages and the spec judge's
+answers) and, for tasks that get built, ``source/`` (the final, correct project). This script
+checks that the two agree and writes ``datasets/cassettes/<task>.jsonl``: one
+:class:`agents.cassette.Interaction` per line, in the order MultiCoder asks for them (see
+datasets/README.md). The output is deterministic.
 
 Usage::
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tomllib
 from collections.abc import Sequence
@@ -25,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from agents.cassette import Interaction, ResponseRecord, ToolCallRecord
-from agents.schemas import Plan, SafetyVerdict, Spec
+from agents.schemas import CriterionVerdict, Judgement, JudgeVerdict, Plan, SafetyVerdict, Spec
 
 CASSETTE_DIR = Path(__file__).resolve().parent
 TASK_DIR = CASSETTE_DIR.parent / "tasks"
+#: The evaluation set's tasks: ``<id>/task.md`` (read when ``tasks/<id>.md`` does not exist).
+EVAL_TASK_DIR = CASSETTE_DIR.parent / "eval" / "tasks"
 
 #: The Action API's action names: the only tools a plan step or a coder call may use.
 ACTIONS = ("read_file", "write_file", "edit_file", "list_dir", "search_text", "run_command",
@@ -41,8 +45,16 @@ MAX_FILES_PER_TURN = 3
 # Rough sizes (characters) of what MultiCoder sends besides the task's own material, for
 # plausible token counts: the system prompts with their JSON schemas, and a tool result.
 SYSTEM_PROMPT_CHARS = {"safety_gate": 3_900, "spec_expander": 3_300, "planner": 5_600,
-                       "coder": 2_400}
+                       "coder": 2_400, "spec_judge": 3_400}
 TOOL_RESULT_CHARS = 160
+#: What the judge is shown at most of the project and the tester's report (characters), and
+#: what its line numbers and the report add (a fraction of the source, and a constant).
+JUDGE_DATA_CHARS = 60_000
+JUDGE_NUMBERING = 0.15
+JUDGE_REPORT_CHARS = 1_500
+#: ``path:line`` or ``path:first-last`` in a judge's evidence.
+CITATION = re.compile(
+    r"(?P<file>[\w./-]*\w\.[A-Za-z0-9]{1,8}):(?P<first>\d+)(?:-(?P<last>\d+))?")
 
 
 class OutlineError(ValueError):
@@ -73,7 +85,13 @@ class Task:
     summary: str = ""
     bug: Bug | None = None
     repair: dict[str, str] = field(default_factory=dict)
+    judge: dict[int, Judgement] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passing_round(self) -> int:
+        """The round whose tester pass passes, the spec judge's turn: 1 after a bug, else 0."""
+        return 0 if self.bug is None else 1
 
     def round0_files(self) -> dict[str, str]:
         """The tree round 0 writes: the source with the bug put in."""
@@ -82,6 +100,20 @@ class Task:
             files[self.bug.path] = files[self.bug.path].replace(self.bug.correct_text,
                                                                 self.bug.buggy_text)
         return files
+
+
+def task_text_path(task_id: str) -> Path:
+    """The request's file: ``tasks/<id>.md``, else the evaluation set's ``<id>/task.md``.
+
+    Raises:
+        OutlineError: neither exists.
+
+    """
+    for path in (TASK_DIR / f"{task_id}.md", EVAL_TASK_DIR / task_id / "task.md"):
+        if path.is_file():
+            return path
+    raise OutlineError(f"{task_id}: no request: neither datasets/tasks/{task_id}.md nor"
+                       f" datasets/eval/tasks/{task_id}/task.md exists")
 
 
 def task_ids() -> list[str]:
@@ -124,7 +156,7 @@ def load_task(task_id: str) -> Task:
         outline: dict[str, Any] = tomllib.load(handle)
     if outline.get("task") != task_id:
         raise OutlineError(f"{task_id}: outline names task {outline.get('task')!r}")
-    task_file = TASK_DIR / f"{task_id}.md"
+    task_file = task_text_path(task_id)
     task = Task(task_id=task_id, model=str(outline.get("model") or f"replay:{task_id}"),
                 task_text=task_file.read_text(encoding="utf-8"),
                 safety=SafetyVerdict.model_validate(outline["safety"]))
@@ -137,15 +169,80 @@ def load_task(task_id: str) -> Task:
     task.turns = [(str(turn["say"]), [str(f) for f in turn["files"]])
                   for turn in outline["coder"]["round0"]]
     task.summary = str(outline["coder"]["summary"])
-    task.bug = Bug(**outline["bug"])
-    task.repair = {key: str(outline["repair"][key]) for key in ("read", "fix", "final")}
+    if ("bug" in outline) != ("repair" in outline):
+        raise OutlineError(f"{task_id}: [bug] and [repair] go together (or neither: round 0"
+                           " then passes as it is)")
+    if "bug" in outline:
+        task.bug = Bug(**outline["bug"])
+        task.repair = {key: str(outline["repair"][key]) for key in ("read", "fix", "final")}
     task.files = read_tree(folder / "source")
     _check(task)
+    task.judge = _judge_answers(task, outline.get("judge", []))
     return task
 
 
+def _judge_answers(task: Task, entries: Any) -> dict[int, Judgement]:
+    """The ``[[judge]]`` entries as judgements by round, checked against the spec and source.
+
+    Each entry has ``round``, ``summary`` and ``[[judge.criteria]]`` (``criterion``,
+    ``status``, ``evidence``), one per acceptance criterion of the spec, same texts, same
+    order; an optional ``verdict`` must be the one the statuses give ("rework" iff one is
+    unmet). There is one entry per tester pass that passes, so exactly one, for round 1 after
+    a bug (round 0 without one), and it accepts (a rework would need another coder round).
+    Every ``path:line`` (or ``path:first-last``) cited in the evidence must be a file of
+    ``source/`` and lines it has.
+
+    Raises:
+        OutlineError: any of that does not hold.
+
+    """
+    assert task.spec is not None
+    name = task.task_id
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise OutlineError(f"{name}: [[judge]] must be an array of tables")
+    rounds = [entry.get("round") for entry in entries]
+    if rounds != [task.passing_round]:
+        raise OutlineError(f"{name}: needs exactly one [[judge]] entry, for round"
+                           f" {task.passing_round} (the only tester pass that passes);"
+                           f" found rounds {rounds}")
+    answers: dict[int, Judgement] = {}
+    for entry in entries:
+        criteria = [CriterionVerdict.model_validate(c) for c in entry.get("criteria", [])]
+        texts = [c.criterion for c in criteria]
+        if texts != task.spec.acceptance_criteria:
+            raise OutlineError(f"{name}: judge round {entry['round']}: the criteria must be the"
+                               " spec's acceptance_criteria, same texts, same order")
+        verdict: JudgeVerdict = "rework" if any(c.status == "unmet" for c in criteria) \
+            else "accept"
+        if entry.get("verdict", verdict) != verdict:
+            raise OutlineError(f"{name}: judge round {entry['round']}: verdict"
+                               f" {entry['verdict']!r} disagrees with the statuses ({verdict})")
+        if verdict != "accept":
+            raise OutlineError(f"{name}: judge round {entry['round']}: the last judgement must"
+                               " accept (a rework would need another coder round)")
+        for item in criteria:
+            _check_citations(task, item.evidence)
+        answers[int(entry["round"])] = Judgement(criteria=criteria, verdict=verdict,
+                                                 summary=str(entry.get("summary", "")).strip())
+    return answers
+
+
+def _check_citations(task: Task, evidence: str) -> None:
+    """Every ``path:line`` in ``evidence`` names a source file and lines it has."""
+    for match in CITATION.finditer(evidence):
+        path = match["file"]
+        if path not in task.files:
+            raise OutlineError(f"{task.task_id}: judge evidence cites {path}, not in source/")
+        count = task.files[path].count("\n")
+        first = int(match["first"])
+        last = int(match["last"] or first)
+        if not 1 <= first <= last <= count:
+            raise OutlineError(f"{task.task_id}: judge evidence cites {match[0]}, but {path}"
+                               f" has {count} lines")
+
+
 def _check(task: Task) -> None:
-    assert task.plan is not None and task.bug is not None
+    assert task.plan is not None
     name = task.task_id
     for step in task.plan.steps:
         if step.tool not in ACTIONS:
@@ -171,6 +268,8 @@ def _check(task: Task) -> None:
     if list(project.get("dependencies", [])) != task.plan.dependencies:
         raise OutlineError(f"{name}: pyproject.toml dependencies differ from the plan's")
     bug = task.bug
+    if bug is None:
+        return
     if bug.path not in task.files:
         raise OutlineError(f"{name}: the bug's file {bug.path} is not in source/")
     if bug.correct_text == bug.buggy_text:
@@ -185,7 +284,7 @@ def _check(task: Task) -> None:
             raise OutlineError(f"{name}: expected failure {test} is not in source/")
 
 
-def _json(model: Spec | Plan | SafetyVerdict) -> str:
+def _json(model: Spec | Plan | SafetyVerdict | Judgement) -> str:
     return json.dumps(model.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
 
@@ -226,7 +325,7 @@ def build(task: Task) -> list[Interaction]:
     task_chars = len(task.task_text)
     builder.add("safety_gate/0", "judge", _json(task.safety),
                 prompt_chars=SYSTEM_PROMPT_CHARS["safety_gate"] + task_chars)
-    if task.spec is None or task.plan is None or task.bug is None:
+    if task.spec is None or task.plan is None:
         return builder.items
     spec_json, plan_json = _json(task.spec), _json(task.plan)
     builder.add("spec_expander/0", "planner", spec_json,
@@ -244,12 +343,21 @@ def build(task: Task) -> list[Interaction]:
     builder.coder_turn(f"coder/0/{turn}", task.summary)
 
     bug = task.bug
-    builder.context += 1_200  # the tester's findings and the list of files
-    builder.coder_turn("coder/1/0", task.repair["read"], [("read_file", {"path": bug.path})],
-                       result_chars=len(round0[bug.path]))
-    builder.coder_turn("coder/1/1", task.repair["fix"], [("edit_file", {
-        "path": bug.path, "old_text": bug.buggy_text, "new_text": bug.correct_text})])
-    builder.coder_turn("coder/1/2", task.repair["final"])
+    if bug is not None:
+        builder.context += 1_200  # the tester's findings and the list of files
+        builder.coder_turn("coder/1/0", task.repair["read"],
+                           [("read_file", {"path": bug.path})],
+                           result_chars=len(round0[bug.path]))
+        builder.coder_turn("coder/1/1", task.repair["fix"], [("edit_file", {
+            "path": bug.path, "old_text": bug.buggy_text, "new_text": bug.correct_text})])
+        builder.coder_turn("coder/1/2", task.repair["final"])
+
+    # the judge is shown the spec, the numbered project (cut to what fits) and the report
+    shown = min(JUDGE_DATA_CHARS, int(sum(map(len, task.files.values())) * (1 + JUDGE_NUMBERING))
+                + JUDGE_REPORT_CHARS)
+    for round_, judgement in sorted(task.judge.items()):
+        builder.add(f"spec_judge/{round_}", "judge", _json(judgement),
+                    prompt_chars=SYSTEM_PROMPT_CHARS["spec_judge"] + len(spec_json) + shown)
     return builder.items
 
 

@@ -141,12 +141,14 @@ def test_chat_md_reads_as_the_full_conversation(csv_build):
                 "spec expander · message", "planner · message", "person · decision",
                 "multicoder → coder · message", "coder · tool_call", "tool · tool_result",
                 "tester · message", "tester → coder · message", "coder · tool_call",
-                "tool · tool_result", "tester · message"]
+                "tool · tool_result", "tester · message", "multicoder → judge · message",
+                "spec judge · message", "judge · message"]
     position = 0
     for heading in expected:  # an ordered subsequence of the transcript
         position = headings.index(heading, position) + 1
     assert headings.count("coder · tool_call") >= 10
     assert "edit_file" in chat and '"path": "csv2xlsx/core.py"' in chat
+    assert "spec compliance, round 1: accept" in chat and "✓ A file that exactly fills" in chat
 
 
 def test_a_planted_key_reaches_no_file_of_the_run(csv_build):

@@ -29,6 +29,7 @@ from graph.errors import InputError
 from graph.settings import Settings
 from tests.integration.test_long_conversation import GREEN, PLAN, SPEC, call, scripted_engine
 from tests.integration.test_web_injection import FakeEnvironment
+from tests.support.judge import judge_reply
 from tools.checks.base import CheckReport, CheckResult, Finding
 
 REPLAY = {role: ["replay:notes-sqlite"] for role in ("planner", "coder", "judge")}
@@ -247,6 +248,8 @@ def stubborn_coder(key: str, messages) -> AIMessage:
         return AIMessage(json.dumps(SPEC))
     if node == "planner":
         return AIMessage(json.dumps(PLAN))
+    if node == "spec_judge":
+        return judge_reply(SPEC)
     turn = int(key.split("/")[2]) if key.count("/") >= 2 and key.split("/")[2].isdigit() else 1
     if turn == 0:
         return call(turn, "write_file", path="data/part0.txt", content=f"round {key}\n")

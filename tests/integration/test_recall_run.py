@@ -19,6 +19,7 @@ from tests.integration.test_long_conversation import (
     run_to_the_end,
     scripted_engine,
 )
+from tests.support.judge import judge_reply
 
 SPEC = {"title": "CSV to Excel", "summary": "Converts CSV files to Excel workbooks",
         "features": ["convert a CSV file to an .xlsx workbook", "one sheet per CSV file"],
@@ -46,6 +47,8 @@ def csv_tool(key: str, messages) -> AIMessage:
         revised = key != "planner/0"
         return AIMessage(json.dumps(PLAN | {"summary": "convert with csv and openpyxl"}
                                     if revised else PLAN))
+    if node == "spec_judge":
+        return judge_reply(SPEC)
     if key == "coder/0/0":
         return call(0, "write_file", path="csv2xlsx/main.py", content="print('converted')\n")
     return AIMessage("Done.")

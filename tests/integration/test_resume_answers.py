@@ -17,6 +17,7 @@ from agents.cassette import Interaction, ResponseRecord, ToolCallRecord
 from agents.models import ProviderConfig
 from graph import Engine, Settings
 from tests.integration.test_web_injection import fake_package, passing_checks
+from tests.support.judge import judge_interaction
 from tests.support.web_server import BINARY, WebServer
 
 SPEC = {"title": "Hello", "summary": "Prints a greeting", "features": ["greets"],
@@ -49,7 +50,7 @@ def setup(tmp_path, monkeypatch):
                  answer("planner/0", json.dumps(PLAN)),
                  answer("coder/0/0", "", [("download", {"url": first, "dest": "bin/a"})]),
                  answer("coder/0/1", "", [("download", {"url": second, "dest": "bin/b"})]),
-                 answer("coder/0/2", "Done.")]
+                 answer("coder/0/2", "Done."), judge_interaction(SPEC, 0)]
         (cassettes / "t.jsonl").write_text("\n".join(i.model_dump_json() for i in items))
         settings = Settings(
             data_dir=tmp_path / "data", sandbox={"backend": "local"},

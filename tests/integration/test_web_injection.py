@@ -22,6 +22,7 @@ from agents.models import ModelRef, ModelSelector, ProviderConfig
 from graph.builder import build_graph
 from memory.records import RunRecord
 from memory.redaction import Redactor
+from tests.support.judge import judge_interaction
 from tests.support.web_server import BINARY, PLANTED_COMMAND, WebServer
 from tools.actions import Policy, default_registry
 from tools.checks.base import CheckReport, CheckResult
@@ -67,6 +68,7 @@ def obedient_coder(server: WebServer) -> list[Interaction]:
         answer("coder/0/3", "", [("write_file", {"path": "hello/main.py",
                                                  "content": "print('Hello')\n"})]),
         answer("coder/0/4", "Done."),
+        judge_interaction(SPEC, 0),
     ]
 
 

@@ -8,6 +8,7 @@ only by the recorded bug.
 
 import importlib.util
 import json
+import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -17,7 +18,8 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from agents.cassette import Cassette, Interaction
-from agents.schemas import Plan, SafetyVerdict, Spec
+from agents.schemas import Judgement, Plan, SafetyVerdict, Spec
+from agents.spec_judge import decide, evidence_location
 from agents.structured import parse_answer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,7 +108,8 @@ def test_some_tasks_are_in_russian() -> None:
 
 def test_the_readme_explains_the_layout() -> None:
     readme = (DATASETS / "README.md").read_text(encoding="utf-8")
-    for word in ("tasks/", "outline.toml", "source/", "build_cassettes.py", "coder/1/"):
+    for word in ("tasks/", "outline.toml", "source/", "build_cassettes.py", "coder/1/",
+                 "spec_judge/1", "[[judge]]"):
         assert word in readme
 
 
@@ -128,9 +131,9 @@ def test_call_keys_roles_and_order(task: str) -> None:
     round0 = [k for k in keys if k.startswith("coder/0/")]
     assert keys == ["safety_gate/0", "spec_expander/0", "planner/0",
                     *[f"coder/0/{n}" for n in range(len(round0))],
-                    "coder/1/0", "coder/1/1", "coder/1/2"]
+                    "coder/1/0", "coder/1/1", "coder/1/2", "spec_judge/1"]
     roles = {item.key: item.role for item in items}
-    assert roles["safety_gate/0"] == "judge"
+    assert roles["safety_gate/0"] == roles["spec_judge/1"] == "judge"
     assert roles["spec_expander/0"] == roles["planner/0"] == "planner"
     assert all(roles[k] == "coder" for k in keys if k.startswith("coder/"))
 
@@ -169,6 +172,27 @@ def test_structured_answers_parse(task: str) -> None:
     plan = parse_answer(AIMessage(found["planner/0"].response.content), Plan)
     assert plan.app.model_dump(include={"name", "entry", "gui", "smoke_args"}) == \
         CONTRACTS[task]
+    assert not found["spec_judge/1"].response.tool_calls
+
+
+@pytest.mark.parametrize("task", BUILT)
+def test_the_judge_accepts_the_repaired_round_citing_real_lines(task: str) -> None:
+    found = by_key(task)
+    spec = Spec.model_validate_json(found["spec_expander/0"].response.content)
+    judgement = parse_answer(AIMessage(found["spec_judge/1"].response.content), Judgement)
+    # one verdict per acceptance criterion, in the spec's words and order, all met
+    assert [c.criterion for c in judgement.criteria] == spec.acceptance_criteria
+    assert {c.status for c in judgement.criteria} == {"met"}
+    assert decide(spec, judgement) == judgement and judgement.verdict == "accept"
+    assert judgement.summary.strip()
+    source = CASSETTES / task / "source"
+    for item in judgement.criteria:
+        file, line = evidence_location(item.evidence, source)
+        if file is None:  # evidence from the tester's report only
+            assert "PASS" in item.evidence, item.evidence
+            continue
+        lines = (source / file).read_text(encoding="utf-8").splitlines()
+        assert line is not None and 1 <= line <= len(lines), item.evidence
 
 
 @pytest.mark.parametrize("task", BUILT)
@@ -245,4 +269,53 @@ def test_builder_output_is_deterministic(tmp_path: Path) -> None:
     assert builder.main(["--out-dir", str(second)]) == 0
     assert tree(first) == tree(second) == {
         f"{task}.jsonl": (CASSETTES / f"{task}.jsonl").read_bytes()
-        for task in [*BUILT, "refused-keylogger"]}
+        for task in builder.task_ids()}
+    assert {*BUILT, "refused-keylogger"} <= set(builder.task_ids())
+
+
+@pytest.mark.parametrize(("change", "error"), [
+    (lambda text: text.replace('status = "met"', 'status = "unmet"', 1),
+     "the last judgement must accept"),
+    (lambda text: text.replace("criterion = \"A file that exactly fills", "criterion = \"A file"
+                               " that fills", 1), "the spec's acceptance_criteria"),
+    (lambda text: text.replace("tests/test_sheets.py:42 writes", "tests/test_sheets.py:420"
+                               " writes", 1), "tests/test_sheets.py:420, but"),
+    (lambda text: text.replace("csv2xlsx/core.py:30 sets", "csv2xlsx/cores.py:30 sets", 1),
+     "cites csv2xlsx/cores.py, not in source/"),
+    (lambda text: text.replace("round = 1\nsummary", "round = 0\nsummary", 1),
+     "for round 1 (the only tester pass that passes); found rounds [0]"),
+])
+def test_the_builder_refuses_judge_answers_that_disagree_with_the_spec_or_source(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        change, error: str) -> None:
+    builder = load_builder()
+    folder = tmp_path / "csv2xlsx-gui"
+    shutil.copytree(CASSETTES / "csv2xlsx-gui", folder)
+    outline = folder / "outline.toml"
+    text = outline.read_text(encoding="utf-8")
+    assert change(text) != text
+    outline.write_text(change(text), encoding="utf-8")
+    monkeypatch.setattr(builder, "CASSETTE_DIR", tmp_path)
+    assert builder.main(["--out-dir", str(tmp_path / "out")]) == 2
+    assert error in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_outline_without_a_bug_is_judged_at_round_0(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    builder = load_builder()
+    folder = tmp_path / "notes-sqlite"
+    shutil.copytree(CASSETTES / "notes-sqlite", folder)
+    outline = folder / "outline.toml"
+    text = outline.read_text(encoding="utf-8")
+    head, _, rest = text.partition("[bug]")
+    judge = rest[rest.index("[[judge]]"):].replace("round = 1", "round = 0", 1)
+    outline.write_text(head + judge, encoding="utf-8")
+    monkeypatch.setattr(builder, "CASSETTE_DIR", tmp_path)
+    assert builder.main(["--out-dir", str(tmp_path / "out")]) == 0
+    lines = (tmp_path / "out" / "notes-sqlite.jsonl").read_text(encoding="utf-8").splitlines()
+    items = [Interaction.model_validate_json(line) for line in lines]
+    keys = [item.key for item in items]
+    assert keys[-1] == "spec_judge/0" and not any(k.startswith("coder/1/") for k in keys)
+    replay_round(items, 0, tmp_path / "ws")  # round 0 is the final tree
+    assert tree(tmp_path / "ws") == tree(CASSETTES / "notes-sqlite" / "source")

@@ -13,6 +13,7 @@ from agents.models import ModelRef, ModelSelector, ProviderConfig
 from graph.builder import build_graph
 from memory.records import RunRecord
 from memory.redaction import Redactor
+from tests.support.judge import judge_interaction
 from tools.actions import Policy, default_registry
 from tools.checks.base import CheckReport, CheckResult, Finding
 from tools.packaging import Artifact
@@ -55,6 +56,7 @@ def happy_cassette():
         answer("coder/1/0", "", [("edit_file", {"path": "hello/main.py", "old_text": "Helo",
                                                 "new_text": "Hello"})]),
         answer("coder/1/1", "Fixed the typo."),
+        judge_interaction(SPEC, 1),  # round 1 passes the checks: the spec judge accepts it
     ]
 
 

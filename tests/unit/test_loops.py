@@ -115,12 +115,13 @@ def test_a_budget_stop_mid_round_resumes_from_the_snapshot_without_paying_twice(
     values = graph.get_state(config).values
     assert values["status"] == "done"
     assert (record.workspace / "hello/main.py").read_text() == FIXED
-    # coder/0/0 was replayed from the run's records; only the 3 new calls reached the model
-    assert services.models.usage["replay:t"].calls == 3
+    # coder/0/0 was replayed from the run's records; only the 4 new calls (coder/0/1, the
+    # repair round's two, the spec judge's) reached the model
+    assert services.models.usage["replay:t"].calls == 4
     keys = [json.loads(line)["key"] for line in cassette.read_text().splitlines()]
-    assert len(keys) == len(set(keys)) == 7
+    assert len(keys) == len(set(keys)) == 8 and keys[-1] == "spec_judge/1"
     report = (record.run_dir / "report.md").read_text()
-    assert "## Spending" in report and "- model calls: 7" in report
+    assert "## Spending" in report and "- model calls: 8" in report
 
 
 def test_continue_with_zero_repair_rounds_still_allows_one_more_round(tmp_path):

@@ -184,6 +184,13 @@ def show_progress(data: dict[str, Any]) -> None:
                   f" {data['findings']} findings)[/]")
         for problem in data.get("problems", []):
             out.print(f"      [dim]{escape(problem.splitlines()[0])}[/]")
+    elif kind == "judge_verdict":  # G7: the spec judge's call on the acceptance criteria
+        colour = "green" if data.get("verdict") == "accept" else "yellow"
+        out.print(f"  spec check: [{colour}]{escape(str(data.get('verdict')))}[/] [dim]("
+                  f"{data.get('met', 0)} met, {data.get('unmet', 0)} unmet,"
+                  f" {data.get('unclear', 0)} unclear)[/]")
+        for problem in data.get("problems", []):
+            out.print(f"      [dim]✗ {escape(str(problem).splitlines()[0])}[/]")
     elif kind == "web_results":  # G10: what the web tools found, as cards
         for card in data.get("cards", [])[:10]:
             out.print(f"    [bold]{escape(str(card.get('title', ''))[:100])}[/]\n"

@@ -58,7 +58,8 @@ STATUS_TITLES: dict[str, str] = {
 STAGE_TITLES: dict[str, str] = {
     "safety_gate": "Safety check", "confirm_start": "Confirmation",
     "spec_expander": "Specification", "planner": "Planning", "approve_plan": "Plan approval",
-    "coder": "Coding", "paranoid_tester": "Testing", "ask_human": "Question",
+    "coder": "Coding", "paranoid_tester": "Testing", "spec_judge": "Spec check",
+    "ask_human": "Question",
     "packager": "Packaging", "reporter": "Report",
 }
 _ACTIVE = ("queued", "running", "waiting")
@@ -81,6 +82,7 @@ register({
     "Plan approval": "Утверждение плана",
     "Coding": "Написание кода",
     "Testing": "Тестирование",
+    "Spec check": "Проверка по спецификации",
     "Question": "Вопрос",
     "Packaging": "Упаковка",
     "Report": "Отчёт",
