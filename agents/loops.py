@@ -36,8 +36,11 @@ def finding_signature(finding: Mapping[str, Any]) -> str:
     """``check: message``, normalised so the same failure compares equal across rounds.
 
     Whitespace is collapsed; addresses, timings, temporary paths and line numbers are masked.
+    A judge finding is its criterion only: the judge words its evidence anew each round.
     """
     message = " ".join(str(finding.get("message", "")).split())
+    if finding.get("check") == "judge":
+        message = message.split(" — ")[0]
     for pattern, mask in _VOLATILE:
         message = pattern.sub(mask, message)
     return f"{finding.get('check', '')}: {message}"

@@ -105,6 +105,7 @@ FIXED_FIELDS: Mapping[str, str] = {
     "error": "it is why the run ended; the nodes set it",
     "checks_passed": "it is the tester's verdict; the checks run again to change it",
     "artifact": "it is the packager's executable; the packager builds it",
+    "judgement": "it is the spec judge's verdict; the judge runs again to change it",
 }
 #: The state fields a changed ``task`` makes obsolete (the fork makes them afresh).
 REMADE_FOR_TASK = ("spec", "plan")
@@ -460,6 +461,13 @@ def copy_checkpoint_files(source_dir: Path, target_dir: Path, checkpoint: Checkp
             shutil.copy2(report, target_dir / report.name)
             if number == tested:
                 shutil.copy2(report, target_dir / "checks.json")
+    judged = (values.get("judgement") or {}).get("round")
+    for number in range(tested + 1):  # the judge's verdicts the checkpoint already had
+        verdict = source_dir / f"judgement-round-{number}.json"
+        if verdict.is_file() and (number < tested or judged == tested):
+            shutil.copy2(verdict, target_dir / verdict.name)
+            if number == judged:
+                shutil.copy2(verdict, target_dir / "judgement.json")
     if values.get("artifact"):
         _copy_tree(source_dir / "dist", target_dir / "dist")
 

@@ -130,3 +130,16 @@ def test_continue_with_zero_repair_rounds_still_allows_one_more_round(tmp_path):
     assert interrupts[-1]["kind"] == "ask_human"
     assert values["status"] == "done" and values["round"] == 1
     assert values["rounds_allowed"] == 1
+
+
+def test_a_judge_finding_is_the_same_failure_whatever_its_evidence_says():
+    from agents.loops import finding_signature
+
+    first = {"check": "judge", "message": "acceptance criterion not met: totals are exact"
+             " — main.py:12 adds floats"}
+    reworded = {"check": "judge", "message": "acceptance criterion not met: totals are exact"
+                " — main.py:40 still sums float values"}
+    other = {"check": "judge", "message": "acceptance criterion not met: dates sort"
+             " — main.py:12 adds floats"}
+    assert finding_signature(first) == finding_signature(reworded)
+    assert finding_signature(first) != finding_signature(other)
