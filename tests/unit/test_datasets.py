@@ -1,9 +1,13 @@
 """The reference tasks and replay cassettes in datasets/ are complete and consistent.
 
 The cassettes are replayed here the way the coder would carry them out: round 0's
-``write_file`` calls into an empty folder, then round 1's ``read_file`` and ``edit_file``.
-The result must be the shipped source tree, byte for byte, and round 0 must differ from it
-only by the recorded bug.
+``write_file`` calls into an empty folder, then (when the outline has a ``[bug]``) round 1's
+``read_file`` and ``edit_file``. The result must be the shipped source tree, byte for byte,
+and round 0 must differ from it only by the recorded bug (not at all without one).
+
+Every cassette with a ``source/`` tree is checked by the same tests: the reference tasks'
+(request in ``datasets/tasks/<id>.md``) and the evaluation set's (request in
+``datasets/eval/tasks/<id>/task.md``).
 """
 
 import importlib.util
@@ -11,8 +15,10 @@ import json
 import shutil
 import sys
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage
@@ -25,20 +31,36 @@ from agents.structured import parse_answer
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = ROOT / "datasets"
 TASKS = DATASETS / "tasks"
+EVAL_TASKS = DATASETS / "eval" / "tasks"
 CASSETTES = DATASETS / "cassettes"
 
 ACTIONS = {"read_file", "write_file", "edit_file", "list_dir", "search_text", "run_command",
            "run_tests"}
 REFERENCE_TASKS = ["csv2xlsx-gui", "notes-sqlite", "image-downloader", "http-client",
                    "pdf-viewer", "pomodoro-timer", "data-visualiser"]
-BUILT = ["csv2xlsx-gui", "notes-sqlite"]
+#: The app contract of every cassette that builds a project (one with a source/ tree).
 CONTRACTS = {
     "csv2xlsx-gui": {"name": "csv2xlsx", "entry": "csv2xlsx/main.py", "gui": True,
                      "smoke_args": ["samples/sample.csv", "-o", ".tmp/smoke.xlsx"]},
     "notes-sqlite": {"name": "notes", "entry": "notes/main.py", "gui": False,
                      "smoke_args": ["--db", ".tmp/smoke.db", "add", "Smoke test", "--body",
                                     "It works"]},
+    "json2csv-ru": {"name": "json2csv", "entry": "json2csv/main.py", "gui": False,
+                    "smoke_args": ["samples/orders.json", "-o", ".tmp/smoke.csv"]},
+    "sqlite-contacts": {"name": "contacts", "entry": "contacts/main.py", "gui": False,
+                        "smoke_args": ["--db", ".tmp/smoke.db", "add", "Smoke Test", "--phone",
+                                       "555-0100"]},
+    "text-stats-ru": {"name": "textstats", "entry": "textstats/main.py", "gui": False,
+                      "smoke_args": ["samples/sample.txt"]},
+    "http-status-checker": {"name": "statuscheck", "entry": "statuscheck/main.py", "gui": False,
+                            "smoke_args": ["--version"]},
+    "csv-report-ru": {"name": "csvstat", "entry": "csvstat/main.py", "gui": False,
+                      "smoke_args": ["samples/sales.csv", "--delimiter", ";"]},
 }
+BUILT = list(CONTRACTS)
+REFUSED = ["refused-keylogger"]
+#: Every cassette: one per outline folder.
+CASSETTE_TASKS = [*BUILT, *REFUSED]
 TRANSIENT = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tmp", ".venv"}
 
 
@@ -49,6 +71,31 @@ def interactions(task: str) -> list[Interaction]:
 
 def by_key(task: str) -> dict[str, Interaction]:
     return {item.key: item for item in interactions(task)}
+
+
+def read_outline(task: str) -> dict[str, Any]:
+    return tomllib.loads((CASSETTES / task / "outline.toml").read_text(encoding="utf-8"))
+
+
+def has_bug(task: str) -> bool:
+    """Whether round 0 holds a bug that repair round 1 fixes (else round 0 is final)."""
+    return "bug" in read_outline(task)
+
+
+def judge_key(task: str) -> str:
+    """The spec judge's call key: after the tester pass that passes (round 1 after a bug)."""
+    return f"spec_judge/{1 if has_bug(task) else 0}"
+
+
+def request_path(task: str) -> Path:
+    """The request's file: datasets/tasks/<id>.md or datasets/eval/tasks/<id>/task.md."""
+    found = [path for path in (TASKS / f"{task}.md", EVAL_TASKS / task / "task.md")
+             if path.is_file()]
+    assert len(found) == 1, f"{task}: expected exactly one request file, found {found}"
+    return found[0]
+
+
+BUGGY = [task for task in BUILT if has_bug(task)]
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -93,10 +140,26 @@ def load_builder() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("task", [*REFERENCE_TASKS, "refused-keylogger"])
+@pytest.mark.parametrize("task", [*REFERENCE_TASKS, *REFUSED])
 def test_task_spec_files_are_non_empty(task: str) -> None:
     text = (TASKS / f"{task}.md").read_text(encoding="utf-8")
     assert len(text.split()) >= 15, f"{task}.md is too short to be a task"
+
+
+def test_tasks_folder_holds_exactly_the_reference_tasks() -> None:
+    # The evaluation set's requests live in eval/tasks/<id>/task.md; a copy in tasks/ would
+    # shadow it for the cassette builder.
+    assert sorted(p.stem for p in TASKS.glob("*.md")) == sorted([*REFERENCE_TASKS, *REFUSED])
+
+
+def test_every_cassette_is_covered_here() -> None:
+    outlines = {p.parent.name for p in CASSETTES.glob("*/outline.toml")}
+    assert outlines == {p.stem for p in CASSETTES.glob("*.jsonl")} == set(CASSETTE_TASKS)
+    assert {p.parent.name for p in CASSETTES.glob("*/source")} == set(BUILT)
+    # both kinds of run are exercised: with a repair round and without one
+    assert {"csv2xlsx-gui", "notes-sqlite"} <= set(BUGGY) < set(BUILT)
+    for task in CASSETTE_TASKS:
+        assert request_path(task).read_text(encoding="utf-8").split(), task
 
 
 def test_some_tasks_are_in_russian() -> None:
@@ -113,7 +176,7 @@ def test_the_readme_explains_the_layout() -> None:
         assert word in readme
 
 
-@pytest.mark.parametrize("task", [*BUILT, "refused-keylogger"])
+@pytest.mark.parametrize("task", CASSETTE_TASKS)
 def test_every_cassette_line_is_an_interaction(task: str) -> None:
     items = interactions(task)
     assert items
@@ -129,11 +192,11 @@ def test_call_keys_roles_and_order(task: str) -> None:
     items = interactions(task)
     keys = [item.key for item in items]
     round0 = [k for k in keys if k.startswith("coder/0/")]
+    repair = ["coder/1/0", "coder/1/1", "coder/1/2"] if has_bug(task) else []
     assert keys == ["safety_gate/0", "spec_expander/0", "planner/0",
-                    *[f"coder/0/{n}" for n in range(len(round0))],
-                    "coder/1/0", "coder/1/1", "coder/1/2", "spec_judge/1"]
+                    *[f"coder/0/{n}" for n in range(len(round0))], *repair, judge_key(task)]
     roles = {item.key: item.role for item in items}
-    assert roles["safety_gate/0"] == roles["spec_judge/1"] == "judge"
+    assert roles["safety_gate/0"] == roles[judge_key(task)] == "judge"
     assert roles["spec_expander/0"] == roles["planner/0"] == "planner"
     assert all(roles[k] == "coder" for k in keys if k.startswith("coder/"))
 
@@ -144,12 +207,13 @@ def test_call_keys_roles_and_order(task: str) -> None:
         assert all(c.name == "write_file" and set(c.args) == {"path", "content"} for c in calls)
     last = found[round0[-1]].response
     assert not last.tool_calls and last.content.strip()
-    assert [c.name for c in found["coder/1/0"].response.tool_calls] == ["read_file"]
-    assert [c.name for c in found["coder/1/1"].response.tool_calls] == ["edit_file"]
-    assert set(found["coder/1/1"].response.tool_calls[0].args) == {"path", "old_text",
-                                                                   "new_text"}
-    assert not found["coder/1/2"].response.tool_calls
-    assert found["coder/1/2"].response.content.strip()
+    if repair:
+        assert [c.name for c in found["coder/1/0"].response.tool_calls] == ["read_file"]
+        assert [c.name for c in found["coder/1/1"].response.tool_calls] == ["edit_file"]
+        assert set(found["coder/1/1"].response.tool_calls[0].args) == {"path", "old_text",
+                                                                       "new_text"}
+        assert not found["coder/1/2"].response.tool_calls
+        assert found["coder/1/2"].response.content.strip()
 
     ids = [c.id for item in items for c in item.response.tool_calls]
     assert len(ids) == len(set(ids))
@@ -167,19 +231,19 @@ def test_structured_answers_parse(task: str) -> None:
     assert len(spec.error_handling) >= 6
     assert len(spec.acceptance_criteria) >= 6
     assert spec.out_of_scope
-    task_words = len((TASKS / f"{task}.md").read_text(encoding="utf-8").split())
+    task_words = len(request_path(task).read_text(encoding="utf-8").split())
     assert len(spec.to_markdown().split()) > 5 * task_words, "the spec must exceed the request"
     plan = parse_answer(AIMessage(found["planner/0"].response.content), Plan)
     assert plan.app.model_dump(include={"name", "entry", "gui", "smoke_args"}) == \
         CONTRACTS[task]
-    assert not found["spec_judge/1"].response.tool_calls
+    assert not found[judge_key(task)].response.tool_calls
 
 
 @pytest.mark.parametrize("task", BUILT)
-def test_the_judge_accepts_the_repaired_round_citing_real_lines(task: str) -> None:
+def test_the_judge_accepts_the_passing_round_citing_real_lines(task: str) -> None:
     found = by_key(task)
     spec = Spec.model_validate_json(found["spec_expander/0"].response.content)
-    judgement = parse_answer(AIMessage(found["spec_judge/1"].response.content), Judgement)
+    judgement = parse_answer(AIMessage(found[judge_key(task)].response.content), Judgement)
     # one verdict per acceptance criterion, in the spec's words and order, all met
     assert [c.criterion for c in judgement.criteria] == spec.acceptance_criteria
     assert {c.status for c in judgement.criteria} == {"met"}
@@ -223,22 +287,26 @@ def test_replay_reproduces_the_source_tree(task: str, tmp_path: Path) -> None:
     # Round 0 differs from the final tree only by the bug, in one file, in one place.
     different = sorted(path for path in source if round0.get(path) != source[path])
     assert sorted(round0) == sorted(source)
+    if not has_bug(task):  # round 0 passed every check: it is the final tree
+        assert different == []
+        assert "repair" not in read_outline(task)
+        return
     edit = by_key(task)["coder/1/1"].response.tool_calls[0].args
     assert different == [edit["path"]]
     final_text = source[edit["path"]].decode("utf-8")
     assert final_text.count(edit["new_text"]) == 1
     assert round0[edit["path"]].decode("utf-8") == final_text.replace(edit["new_text"],
                                                                       edit["old_text"])
-    outline = tomllib.loads((CASSETTES / task / "outline.toml").read_text(encoding="utf-8"))
-    assert (outline["bug"]["path"], outline["bug"]["buggy_text"],
-            outline["bug"]["correct_text"]) == (edit["path"], edit["old_text"], edit["new_text"])
+    bug = read_outline(task)["bug"]
+    assert (bug["path"], bug["buggy_text"], bug["correct_text"]) == (edit["path"],
+                                                                     edit["old_text"],
+                                                                     edit["new_text"])
     assert by_key(task)["coder/1/0"].response.tool_calls[0].args == {"path": edit["path"]}
 
 
-@pytest.mark.parametrize("task", BUILT)
+@pytest.mark.parametrize("task", BUGGY)
 def test_expected_failures_name_real_tests(task: str) -> None:
-    outline = tomllib.loads((CASSETTES / task / "outline.toml").read_text(encoding="utf-8"))
-    failures = outline["bug"]["expected_failures"]
+    failures = read_outline(task)["bug"]["expected_failures"]
     assert failures
     for test_id in failures:
         test_file, _, name = test_id.partition("::")
@@ -270,7 +338,7 @@ def test_builder_output_is_deterministic(tmp_path: Path) -> None:
     assert tree(first) == tree(second) == {
         f"{task}.jsonl": (CASSETTES / f"{task}.jsonl").read_bytes()
         for task in builder.task_ids()}
-    assert {*BUILT, "refused-keylogger"} <= set(builder.task_ids())
+    assert set(builder.task_ids()) == set(CASSETTE_TASKS)
 
 
 @pytest.mark.parametrize(("change", "error"), [
@@ -287,7 +355,7 @@ def test_builder_output_is_deterministic(tmp_path: Path) -> None:
 ])
 def test_the_builder_refuses_judge_answers_that_disagree_with_the_spec_or_source(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        change, error: str) -> None:
+        change: Callable[[str], str], error: str) -> None:
     builder = load_builder()
     folder = tmp_path / "csv2xlsx-gui"
     shutil.copytree(CASSETTES / "csv2xlsx-gui", folder)
