@@ -19,10 +19,8 @@ Figures, as the page defines them:
 from __future__ import annotations
 
 import io
-import os
 import re
 import statistics
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +33,7 @@ from markupsafe import Markup, escape
 from graph.errors import InputError
 from graph.eval_results import EvalResults, Failure, TaskRecord, load_results
 from graph.evalset import KIND_NAMES, KINDS
+from memory.records import atomic_write
 from memory.redaction import Redactor
 from memory.reports import TEMPLATES, human_seconds
 
@@ -768,15 +767,7 @@ def _write_atomically(path: Path, text: str) -> None:
 
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(text)
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(path, text.encode("utf-8"))
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 

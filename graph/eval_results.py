@@ -8,8 +8,6 @@ partial file.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -17,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from graph.errors import InputError
+from memory.records import atomic_write
 
 FORMAT = 1
 
@@ -175,13 +174,4 @@ def load_results(path: Path) -> EvalResults:
 
 def save_results(results: EvalResults, path: Path) -> None:
     """Write ``results`` to ``path`` atomically (a temporary file, then a rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(results.model_dump_json(indent=2))
-            out.write("\n")
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, (results.model_dump_json(indent=2) + "\n").encode("utf-8"))

@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from agents.budget import RunSpending, UsageTotals, read_events
 from graph.errors import InputError
 from graph.history import RunHistory
 from graph.settings import Settings
+from memory.records import atomic_write
 from memory.redaction import Redactor
 from memory.reports import (
     REPORT_FORMATS,
@@ -749,15 +749,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_write(path, data)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
