@@ -92,7 +92,7 @@ def test_a_correct_build_passes_every_hidden_test(tmp_path, monkeypatch, local_h
     assert (record.tests_passed, record.tests_failed) == (5, 0)
     assert record.judge.verdict == "accept" and record.judge.met == len(TASK.criteria)
     assert record.repair_rounds == 0 and record.run_status == "done"
-    assert record.input_tokens > 0 and record.wall_s > 0
+    assert record.wall_s > 0  # tokens: the scripted model reports none (see tests/e2e/test_eval.py)
     assert engine.get_run(record.run_id).status == "done"
     # what a person reads: the file on disk, and progress while it ran
     saved = load_results(out)
