@@ -18,12 +18,12 @@ Approvals, as an unattended evaluation answers them:
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +38,7 @@ from graph.eval_results import (
     load_results,
     save_results,
 )
-from graph.evalset import AcceptanceResult, EvalTask, run_acceptance
+from graph.evalset import AcceptanceResult, EvalTask, collect_ids, run_acceptance
 
 if TYPE_CHECKING:
     from graph.engine import Engine, RunEvent
@@ -248,7 +248,7 @@ class Evaluation:
             raise
         pool.shutdown(wait=True)
         if not self.results.pending:
-            self.results.finished_at = _now()
+            self.results.finished_at = datetime.now(UTC)
         self._save()
         return self.results
 
@@ -363,7 +363,7 @@ class Evaluation:
         if status in ("refused", "rejected") or not entry or not (workspace / entry).is_file():
             record.failure = _failure_before_app(status, state, last, error)
             record.failed_tests = ["(no application to test)"]
-            record.tests_failed = len(_test_ids(task))
+            record.tests_failed = len(collect_ids(task))
             record.error = error or f"the run ended {status} before an application existed"
             return record
         self._notify(EvalUpdate(task.id, "stage", run_id, stage="hidden tests"))
@@ -409,7 +409,7 @@ def hidden_tests(engine: Engine, run_id: str, task: EvalTask, entry: str) -> Acc
         try:
             environment.ensure()
         except AppEnvironmentError as exc:
-            return AcceptanceResult(failed=_test_ids(task),
+            return AcceptanceResult(failed=collect_ids(task),
                                     error=f"the app's environment could not be prepared: {exc}")
         variables = environment.variables()
 
@@ -421,12 +421,6 @@ def hidden_tests(engine: Engine, run_id: str, task: EvalTask, entry: str) -> Acc
         return run_acceptance(task, workspace, entry, run, python=environment.program("python"))
     finally:
         sandbox.close()
-
-
-def _test_ids(task: EvalTask) -> list[str]:
-    from graph.evalset import collect_ids
-
-    return collect_ids(task)
 
 
 def _failure_before_app(status: str, state: Mapping[str, Any], last: RunEvent | None,
@@ -461,12 +455,6 @@ def _models_text(models: Mapping[str, Sequence[str]]) -> str:
     return "; ".join(f"{role}={','.join(refs)}" for role, refs in models.items())
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
-
-
 def summary_line(results: EvalResults) -> str:
     """One line: passed tasks, hidden tests, cost, and what is still pending."""
     records = [r for r in results.records if r.outcome != "skipped"]
@@ -481,8 +469,3 @@ def summary_line(results: EvalResults) -> str:
     if pending:
         text += f"; {pending} pending (run the same command to resume)"
     return text
-
-
-def results_json(results: EvalResults) -> str:
-    """The results as JSON text (for ``--json`` output)."""
-    return json.dumps(json.loads(results.model_dump_json()), ensure_ascii=False, indent=2)
