@@ -192,7 +192,6 @@ def report(
     time, and the tasks that were fixed or regressed.
     """
     from graph.eval_report import write_report
-
     from ui.cli.app import out
 
     out.print(str(write_report(results, out_path, compare_path=compare)))
