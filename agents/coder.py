@@ -164,6 +164,24 @@ class LoopDetector:
         return None
 
 
+_JUDGE_NOTE = (" Findings of `judge` are acceptance criteria of the spec that the code does"
+               " not meet yet: change the behaviour until it meets the criterion, and add a test"
+               " that shows it.")
+
+
+def _repair_source(found: list[Finding]) -> dict[str, str]:
+    """Who sent the work back, for the repair prompt: the paranoid tester or the spec judge.
+
+    The judge runs only on a round that passed every check, so a round's findings come from
+    one of the two. Returns the ``source`` and ``judge_note`` placeholders of
+    ``coder_repair.md``.
+    """
+    if found and all(f.check == "judge" for f in found):
+        return {"source": "The spec judge read the workspace against the spec's acceptance"
+                          " criteria", "judge_note": _JUDGE_NOTE}
+    return {"source": "The paranoid tester checked the workspace", "judge_note": ""}
+
+
 def _opening(state: RunState, runtime: Runtime[Context], services: Services, round_: int
              ) -> list[BaseMessage]:
     spec = Spec.model_validate(state["spec"])
@@ -174,11 +192,11 @@ def _opening(state: RunState, runtime: Runtime[Context], services: Services, rou
     services.record.chat("multicoder → coder", system, kind="system", title="coder instructions")
     services.record.chat("multicoder → coder", request)
     if round_ > 0:
-        findings = "\n".join(f"- {Finding.model_validate(f).render()}"
-                             for f in state.get("findings", []))
+        found = [Finding.model_validate(f) for f in state.get("findings", [])]
+        findings = "\n".join(f"- {f.render()}" for f in found)
         recalled = recalled_section(runtime, node="coder", revision=round_, role="coder",
                                     query=findings, collections=("errors", "lessons"))
-        repair = prompt("coder_repair", round=str(round_),
+        repair = prompt("coder_repair", round=str(round_), **_repair_source(found),
                         files=_workspace_files(services.record.workspace), findings=findings,
                         recalled=recalled)
         messages.append(HumanMessage(repair))

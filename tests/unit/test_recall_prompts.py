@@ -114,6 +114,9 @@ def test_the_spec_plan_and_repair_prompts_carry_what_memory_recalls_with_sources
     assert not any("Recalled" in text for text in prompts["coder/0/0"])  # a first build
     repair = prompts["coder/1/0"][-1]
     assert FIX.text in repair and FIX.source in repair and "'Helo' != 'Hello'" in repair
+    # a tester's finding alone: the repair names the tester, not the spec judge
+    assert repair.startswith("The paranoid tester checked the workspace (repair round 1)")
+    assert "spec judge" not in repair
 
     asked = {call["collections"]: call for call in memory.calls}
     assert set(asked) == {("tasks", "summaries", "lessons"), ("plans", "lessons"),

@@ -268,6 +268,9 @@ def test_rework_sends_the_unmet_criterion_to_the_coder_and_acceptance_goes_to_pa
     assert checks.seen == [GREETING, WITH_USAGE]  # the judge's rework was a repair round
     repair = prompts["coder/1/0"][-1].text
     assert "Findings:" in repair
+    # the coder is told who sent the work back and what a judge finding asks of it
+    assert repair.startswith("The spec judge read the workspace against the spec's acceptance")
+    assert "paranoid tester" not in repair and "acceptance criteria of the spec" in repair
     assert (f"- judge hello/main.py:2 [error] acceptance criterion not met: {USAGE} —"
             " hello/main.py:2 reads sys.argv[1] with no check") in repair
     assert GREETS not in repair.split("Findings:")[1]  # only what is unmet is sent back
