@@ -214,7 +214,10 @@ def ask_human(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     reason = (f"**Loop detected — {loop['detail']}.** Stopped instead of spending more model"
               " calls; continue (optionally with a hint for the coder) or stop.\n\n"
               if loop else "")
-    summary = (f"{reason}{state.get('round', 0)} repair rounds did not make every check pass. "
+    judged = bool(findings) and all(f.get("check") == "judge" for f in findings)
+    outcome = ("meet every acceptance criterion of the spec (the spec judge's verdict)"
+               if judged else "make every check pass")
+    summary = (f"{reason}{state.get('round', 0)} repair rounds did not {outcome}. "
                f"Open findings ({len(findings)}):\n" + "\n".join(lines))
     ask = _Asker(runtime, visit=str(state.get("round", 0)))
     decision = ask(InterruptPayload(

@@ -310,6 +310,9 @@ def test_rework_at_the_round_limit_asks_the_person(tmp_path):
     values, interrupts = drive(graph, services, [{"action": "approve"}, {"action": "approve"},
                                                  {"action": "stop"}])
     assert interrupts[-1]["kind"] == "ask_human" and interrupts[-1]["details"]["loop"] is None
+    # the person is told it is the spec, not a check, that is still unmet
+    assert "did not meet every acceptance criterion of the spec" in interrupts[-1]["summary"]
+    assert "check pass" not in interrupts[-1]["summary"]
     assert values["status"] == "stopped" and values["round"] == 0
 
 
