@@ -9,9 +9,11 @@ Figures, as the page defines them:
 
 - **tasks run**: records with the outcome passed, failed or error (skipped and pending tasks
   were not run);
-- **pass rate**: tasks whose every hidden acceptance test passed / tasks run;
+- **pass rate**: tasks passed (the run finished and every hidden acceptance test passed) /
+  tasks run;
 - **judge agreement**: tasks where the judge's last verdict matches the hidden tests (accept
-  and passed, or rework and failed) / tasks that were passed or failed and have a verdict;
+  and every test passed, or rework and some failed) / tasks that were passed or failed and
+  have a verdict;
 - with a **baseline** (``--compare``): *fixed* = not passed in the baseline, passed now;
   *regressed* = passed in the baseline, not passed now; deltas are "this run minus baseline".
 """
@@ -87,8 +89,10 @@ _FAILED = "#c2553f"
 class JudgeAgreement:
     """The judge's last verdict against the hidden acceptance tests (counts of tasks).
 
-    Only tasks that were passed or failed count; ``no_verdict``: such tasks where the judge
-    never gave a verdict.
+    ``passed`` / ``failed`` here are the hidden tests' (all passed, or some failed), not the
+    task's outcome: a run the judge stopped can fail as a task while its tests all pass, and
+    that is the judge being too strict. Only tasks that were passed or failed count;
+    ``no_verdict``: such tasks where the judge never gave a verdict.
     """
 
     accept_passed: int = 0
@@ -121,8 +125,24 @@ class JudgeAgreement:
             if record.outcome not in ("passed", "failed"):
                 continue
             verdict = record.judge.verdict
-            counts[f"{verdict}_{record.outcome}" if verdict else "no_verdict"] += 1
+            counts[f"{verdict}_{_tests_outcome(record)}" if verdict else "no_verdict"] += 1
         return cls(**counts)
+
+
+def _tests_outcome(record: TaskRecord) -> Literal["passed", "failed"]:
+    """What the hidden tests said of ``record``: every one passed, or some failed."""
+    return "passed" if record.tests_total and not record.tests_failed else "failed"
+
+
+def judge_disagreements(records: Sequence[TaskRecord]) -> list[TaskRecord]:
+    """The tasks where the judge's last verdict and the hidden tests disagree, in order.
+
+    "Too lenient": accept, yet a hidden test failed; "too strict": rework, yet every hidden
+    test passed. Only passed and failed tasks count, as in :class:`JudgeAgreement`.
+    """
+    wrong = {("accept", "failed"), ("rework", "passed")}
+    return [r for r in records if r.outcome in ("passed", "failed")
+            and (r.judge.verdict, _tests_outcome(r)) in wrong]
 
 
 @dataclass(frozen=True)
@@ -755,6 +775,7 @@ def render_report(results: EvalResults, *, compare: EvalResults | None = None,
         r=results, s=summary, b=baseline, base=baseline_results,
         deltas={d.metric: d for d in deltas}, delta_rows=deltas,
         rows=_task_rows(results), comparison=comparison, changes=changes,
+        disagreements=judge_disagreements(results.records),
         plots=_plots(summaries), kind_names=KIND_NAMES, failure_names=FAILURE_NAMES,
         generated=_when(now or datetime.now(UTC)))
 

@@ -20,9 +20,10 @@ from memory.records import atomic_write
 FORMAT = 1
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
-"""passed: every hidden acceptance test passed; failed: the run ended but some test failed (or
-the run stopped before an app existed); error: the harness itself could not evaluate the task;
-skipped: not run (the evaluation's budget was spent first)."""
+"""passed: the run finished (its executable built) and every hidden acceptance test passed;
+failed: some hidden test failed, or the run stopped without delivering (before an app existed,
+or after it: the judge, packaging, a limit); error: the harness itself could not evaluate the
+task; skipped: not run (the evaluation's budget was spent first)."""
 
 Failure = Literal["refused", "spec", "plan", "build", "checks", "judge", "packaging",
                   "acceptance", "budget", "timeout", "cancelled", "error"]
@@ -43,12 +44,17 @@ Failure = Literal["refused", "spec", "plan", "build", "checks", "judge", "packag
 
 
 class JudgeSummary(BaseModel):
-    """The spec-compliance judge's last verdict in the run (None values: it never ran)."""
+    """The spec-compliance judge's last verdict in the run (None values: it never ran).
+
+    ``unmet_criteria``: the criteria it called unmet, each with its evidence
+    (``"criterion — evidence"``), so a report can show why it disagreed with the hidden tests.
+    """
 
     verdict: Literal["accept", "rework"] | None = None
     met: int = 0
     unmet: int = 0
     unclear: int = 0
+    unmet_criteria: list[str] = Field(default_factory=list)
 
 
 class TaskRecord(BaseModel):

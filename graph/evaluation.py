@@ -344,12 +344,15 @@ class Evaluation:
         spending = self.engine.spending(run_id)
         status = str(state.get("status") or self.engine.get_run(run_id).status)
         judgement = state.get("judgement") or {}
-        verdicts = [str(c.get("status")) for c in judgement.get("criteria", [])]
+        criteria = judgement.get("criteria", [])
+        verdicts = [str(c.get("status")) for c in criteria]
+        unmet = [f"{c.get('criterion')} — {c.get('evidence')}" for c in criteria
+                 if c.get("status") == "unmet"]
         record = self._base(
             task, "failed", None, run_id=run_id, run_status=status,
             judge=JudgeSummary(verdict=judgement.get("verdict"), met=verdicts.count("met"),
                                unmet=verdicts.count("unmet"),
-                               unclear=verdicts.count("unclear")),
+                               unclear=verdicts.count("unclear"), unmet_criteria=unmet),
             repair_rounds=int(state.get("round", 0) or 0),
             input_tokens=spending.total.input_tokens, output_tokens=spending.total.output_tokens,
             cost_usd=round(spending.total.cost_usd, 6))
@@ -372,9 +375,15 @@ class Evaluation:
         record.tests_failed = len(acceptance.failed)
         record.failed_tests = acceptance.failed
         record.wall_s = round(time.monotonic() - started, 1)
-        if acceptance.all_passed:
+        if acceptance.all_passed and status == "done":
             record.outcome = "passed"
-            record.error = "" if status == "done" else error
+            return record
+        if acceptance.all_passed:
+            # the code behaves, but the run delivered nothing (stopped by the judge, packaging
+            # failed, out of time): a person would not call that a pass
+            record.failure = _failure_before_app(status, state, last, error)
+            record.error = (f"{error or f'the run ended {status}'}"
+                            " (every hidden test passed on its workspace)")
             return record
         record.failure = ("acceptance" if status == "done"
                           else _failure_before_app(status, state, last, error))
@@ -461,8 +470,8 @@ def summary_line(results: EvalResults) -> str:
     passed = sum(r.outcome == "passed" for r in records)
     tests = sum(r.tests_passed for r in records), sum(r.tests_total for r in records)
     pending = len(results.pending)
-    text = (f"{passed}/{len(records)} tasks passed every hidden test; tests {tests[0]}/"
-            f"{tests[1]}; cost ${results.cost_usd:.4f}")
+    text = (f"{passed}/{len(records)} tasks passed (run finished, every hidden test passed);"
+            f" tests {tests[0]}/{tests[1]}; cost ${results.cost_usd:.4f}")
     skipped = sum(r.outcome == "skipped" for r in results.records)
     if skipped:
         text += f"; {skipped} skipped (budget)"

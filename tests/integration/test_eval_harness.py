@@ -41,8 +41,11 @@ def judgement(criteria):
                        "verdict": "accept", "summary": "every criterion is met"})
 
 
-def coder_script(variant=None, level=GREEN):
-    """A model that builds wordfreq-cli from the reference (or a broken variant of it)."""
+def coder_script(variant=None, level=GREEN, verdict=None):
+    """A model that builds wordfreq-cli from the reference (or a broken variant of it).
+
+    ``verdict``: the judge's answer (default: every criterion met).
+    """
     def script(key, messages):
         node = key.split("/")[0]
         if node == "safety_gate":
@@ -52,7 +55,7 @@ def coder_script(variant=None, level=GREEN):
         if node == "planner":
             return AIMessage(json.dumps(PLAN))
         if node == "spec_judge":
-            return AIMessage(judgement(TASK.criteria))
+            return AIMessage(verdict or judgement(TASK.criteria))
         if key.endswith("/0") and node == "coder":
             source = materialise(TASK, variant, Path(script.tmp) / f"src-{len(script.calls)}")
             script.calls.append(key)
@@ -74,8 +77,8 @@ def local_hidden_tests(monkeypatch):
     monkeypatch.setattr(evaluation, "hidden_tests", run)
 
 
-def make(tmp_path, monkeypatch, variant=None, level=GREEN):
-    script = coder_script(variant, level)
+def make(tmp_path, monkeypatch, variant=None, level=GREEN, verdict=None):
+    script = coder_script(variant, level, verdict)
     script.tmp = tmp_path
     engine, _model = scripted_engine(tmp_path, monkeypatch, script)
     return engine, script
@@ -113,6 +116,27 @@ def test_a_broken_build_fails_with_the_failing_tests_named(tmp_path, monkeypatch
     assert "test_wordfreq.py::test_case_punctuation_and_apostrophes" in record.failed_tests
     assert 0 < record.tests_failed < 5
     assert "hidden tests failed" in record.error
+
+
+def test_a_judge_that_keeps_calling_a_criterion_unmet_is_a_judge_failure_with_its_reason(
+        tmp_path, monkeypatch, local_hidden_tests):
+    first, *rest = TASK.criteria
+    strict = json.dumps({"criteria": [
+        {"criterion": first, "status": "unmet", "evidence": "wordfreq/main.py:3 no such check"},
+        *({"criterion": c, "status": "met", "evidence": "wordfreq/main.py:1"} for c in rest)],
+        "verdict": "rework", "summary": "one criterion is not met"})
+    engine, _ = make(tmp_path, monkeypatch, verdict=strict)
+    record = Evaluation(engine, [TASK], EvalOptions(selection="x", output=tmp_path / "r.json")
+                        ).run().record("wordfreq-cli")
+    # the same unmet criterion after a repair is a loop; an evaluation answers "stop"
+    assert record.outcome == "failed" and record.failure == "judge", record
+    assert record.judge.verdict == "rework" and record.judge.unmet == 1
+    assert record.judge.unmet_criteria == [f"{first} — wordfreq/main.py:3 no such check"]
+    # the reference was built, so the judge was too strict; still, nothing was delivered
+    assert (record.tests_passed, record.tests_failed) == (5, 0)
+    assert record.run_status == "stopped" and "every hidden test passed" in record.error
+    saved = load_results(tmp_path / "r.json").record("wordfreq-cli")
+    assert saved.judge.unmet_criteria == record.judge.unmet_criteria
 
 
 def test_a_refused_request_is_recorded_as_refused(tmp_path, monkeypatch, local_hidden_tests):

@@ -15,13 +15,15 @@ HOSTILE = "<script>alert('owned')</script> & <img src=x onerror=alert(1)>"
 
 
 def rec(task_id, kind, outcome, *, failure=None, passed=0, failed=0, verdict=None, cost=0.1,
-        wall=60.0, error="", language="en", rounds=0, failed_tests=(), title=None):
+        wall=60.0, error="", language="en", rounds=0, failed_tests=(), title=None,
+        unmet_criteria=()):
     return TaskRecord(
         id=task_id, kind=kind, language=language, title=title or f"title of {task_id}",
         outcome=outcome,
         failure=failure, run_id=f"run-{task_id}", run_status="done",
         tests_passed=passed, tests_failed=failed, failed_tests=list(failed_tests),
-        judge=JudgeSummary(verdict=verdict, met=3, unmet=1 if verdict == "rework" else 0),
+        judge=JudgeSummary(verdict=verdict, met=3, unmet=1 if verdict == "rework" else 0,
+                           unmet_criteria=list(unmet_criteria)),
         repair_rounds=rounds, input_tokens=10_000, output_tokens=2_000, cost_usd=cost,
         wall_s=wall, error=error, finished_at=NOW)
 
@@ -37,14 +39,16 @@ def results(label, records, tasks=None, selection="all", running=None, **setting
 
 
 def current_run():
-    """This run: gui-one regressed, cli-one fixed, a harness error, a skipped and a pending task."""
+    """This run: gui-one regressed, gui-two fixed, cli-one stopped by a too strict judge, a
+    harness error, a skipped and a pending task."""
     return results("new coder", [
         rec("gui-one", "gui", "failed", failure="acceptance", passed=2, failed=1,
             verdict="accept", cost=0.30, wall=300, failed_tests=["test_gui.py::test_save"]),
         rec("gui-two", "gui", "passed", passed=4, verdict="accept", cost=0.20, wall=200,
             language="ru"),
-        rec("cli-one", "cli", "passed", passed=3, verdict="rework", cost=0.10, wall=100,
-            rounds=2),
+        rec("cli-one", "cli", "failed", failure="judge", passed=3, verdict="rework",
+            cost=0.10, wall=100, rounds=2, unmet_criteria=[
+                "Prints usage on a bad flag — main.py:12 exits without a message"]),
         rec("sqlite-one", "sqlite", "error", failure="error", cost=0.05, wall=50,
             error="sandbox died: no space left on device"),
         rec("game-one", "game", "skipped", failure="budget", cost=0.0, wall=0.0),
@@ -55,7 +59,8 @@ def current_run():
 def baseline_run():
     return results("old coder", [
         rec("gui-one", "gui", "passed", passed=3, verdict="accept", cost=0.20, wall=250),
-        rec("gui-two", "gui", "passed", passed=4, verdict="accept", cost=0.20, wall=220),
+        rec("gui-two", "gui", "failed", failure="acceptance", passed=3, failed=1,
+            verdict="accept", cost=0.20, wall=220),
         rec("cli-one", "cli", "failed", failure="build", passed=1, failed=2, verdict="rework",
             cost=0.40, wall=400),
         rec("sqlite-one", "sqlite", "failed", failure="timeout", cost=0.10, wall=600),
@@ -79,8 +84,9 @@ def test_the_page_has_the_headline_the_plots_and_a_row_per_task():
     assert "MultiCoder evaluation: new coder" in html
     assert "openai:gpt-4.1" in html and "docker" in html and "2 at a time" in html
     assert "no limit" in html  # no budget was set
-    # 2 of the 4 tasks run passed (the skipped and the pending task were not run)
-    assert ">50%</div>" in html and "2 of 4 tasks run passed" in html
+    # 1 of the 4 tasks run passed (the skipped and the pending task were not run; cli-one's
+    # tests passed but its run was stopped)
+    assert ">25%</div>" in html and "1 of 4 tasks run passed" in html
     # acceptance tests 9 of 10; judge: gui-two accept & passed, cli-one rework & passed,
     # gui-one accept & failed -> 1 of 3 agree
     assert "9<span" in html and "/ 10" in html
@@ -117,26 +123,50 @@ def test_the_page_has_the_headline_the_plots_and_a_row_per_task():
     assert '<th data-sort="num" class="num">Cost</th>' in html
 
 
+def test_the_page_lists_where_the_judge_and_the_hidden_tests_disagreed():
+    html = render_report(current_run(), now=NOW)
+    section = html.split("<h3>Where they disagreed</h3>")[1].split("</section>")[0]
+    items = re.findall(r'<li><a href="#task-([^"]+)">', section)
+    assert items == ["gui-one", "cli-one"]  # gui-two agreed; the others have no verdict
+    lenient, strict = section.split('<li><a href="#task-')[1:]
+    assert "too lenient" in lenient and "1 hidden test failed" in lenient
+    assert "<code>test_gui.py::test_save</code>" in lenient
+    assert "too strict" in strict and "called 1 criterion unmet" in strict
+    assert "Prints usage on a bad flag — main.py:12 exits without a message" in strict
+    # each links to its row in the task table, where the unmet criteria are the verdict's title
+    assert 'id="task-cli-one"' in html and 'id="task-gui-one"' in html
+    assert 'title="unmet: Prints usage on a bad flag' in task_block(html, "cli-one")
+
+
+def test_a_judge_that_agreed_everywhere_lists_no_disagreement():
+    html = render_report(results("agreeing", [
+        rec("gui-one", "gui", "passed", passed=3, verdict="accept"),
+        rec("cli-one", "cli", "failed", failure="judge", passed=2, failed=1, verdict="rework"),
+    ]), now=NOW)
+    assert ">100%</div>" in html and "(2 of 2 verdicts)" in html
+    assert "Where they disagreed" not in html
+
+
 def test_the_comparison_marks_fixed_and_regressed_tasks_and_the_deltas():
     html = render_report(current_run(), compare=baseline_run(), now=NOW)
 
     assert "Compared with the baseline <strong>old coder</strong>" in html
-    fixed = task_block(html, "cli-one", "tasks compare sortable")
+    fixed = task_block(html, "gui-two", "tasks compare sortable")
     assert 'class="task chg-fixed"' in fixed and 'badge c-fixed">fixed<' in fixed
     assert 'o-failed">failed</span><span class="arrow">→</span><span class="badge o-passed"' \
         in fixed
     regressed = task_block(html, "gui-one", "tasks compare sortable")
     assert 'class="task chg-regressed"' in regressed
     assert "3/3" in regressed and "2/3" in regressed
-    assert 'chg-same' in task_block(html, "gui-two", "tasks compare sortable")
+    assert 'chg-same' in task_block(html, "cli-one", "tasks compare sortable")
     # game-one is pending in the baseline, http-one was not selected there
     assert 'chg-not-compared' in task_block(html, "game-one", "tasks compare sortable")
     assert 'chg-new' in task_block(html, "http-one", "tasks compare sortable")
     assert ">1 fixed<" in html and ">1 regressed<" in html
 
-    # headline deltas: 2/4 passed now against 2/4 before; cost 0.65 against 0.90
+    # headline deltas: 1/4 passed now against 1/4 before; cost 0.65 against 0.90
     deltas = html.split('<table class="deltas">')[1].split("</table>")[0]
-    assert re.search(r"Pass rate</th><td class=\"num\">50%</td><td class=\"num\">50%</td>"
+    assert re.search(r"Pass rate</th><td class=\"num\">25%</td><td class=\"num\">25%</td>"
                      r"<td class=\"num muted\">no change", deltas)
     assert re.search(r"Total cost</th><td class=\"num\">\$0.90</td><td class=\"num\">\$0.65"
                      r"</td><td class=\"num good\">-\$0.25 \(-28%\)", deltas)
@@ -149,8 +179,9 @@ def test_the_comparison_marks_fixed_and_regressed_tasks_and_the_deltas():
 def test_record_text_is_escaped_everywhere_even_in_the_plots():
     hostile = results(HOSTILE + " $x$ run", [
         rec("gui-one", "gui", "failed", failure="acceptance", passed=1, failed=1,
-            error=HOSTILE, failed_tests=[HOSTILE], title=HOSTILE),
-        rec("odd-kind", HOSTILE, "passed", passed=1),
+            error=HOSTILE, failed_tests=[HOSTILE], title=HOSTILE, verdict="accept"),
+        rec("odd-kind", HOSTILE, "passed", passed=1, verdict="rework",
+            unmet_criteria=[HOSTILE]),
     ], selection=HOSTILE)
 
     html = render_report(hostile, now=NOW)
@@ -163,6 +194,9 @@ def test_record_text_is_escaped_everywhere_even_in_the_plots():
     kind_plot = html.split('id="plot-kind"')[1].split("</figure>")[0]
     assert "&lt;script&gt;alert" in kind_plot
     assert "$x$ run" in html
+    # both tasks are judge disagreements: their failed test and unmet criterion are text there
+    section = html.split("<h3>Where they disagreed</h3>")[1].split("</section>")[0]
+    assert section.count("&lt;script&gt;alert(&#39;owned&#39;)") == 2
 
 
 def test_secrets_never_reach_the_page(monkeypatch):
@@ -197,15 +231,15 @@ def test_only_skipped_tasks_say_so():
 def test_summary_figures():
     summary = EvalSummary.of(current_run())
     assert (summary.run, summary.passed, summary.failed, summary.errors, summary.skipped,
-            summary.pending) == (4, 2, 1, 1, 1, 2)
-    assert summary.pass_rate == 0.5
+            summary.pending) == (4, 1, 2, 1, 1, 2)
+    assert summary.pass_rate == 0.25
     assert (summary.tests_passed, summary.tests_total) == (9, 10)
     judge = summary.judge
     assert (judge.accept_passed, judge.accept_failed, judge.rework_passed,
             judge.rework_failed, judge.no_verdict) == (1, 1, 1, 0, 0)
     assert [(k.kind, k.passed, k.run) for k in summary.by_kind] == [
-        ("gui", 1, 2), ("cli", 1, 1), ("sqlite", 0, 1)]
-    assert summary.failures == (("acceptance", 1), ("error", 1))
+        ("gui", 1, 2), ("cli", 0, 1), ("sqlite", 0, 1)]
+    assert summary.failures == (("judge", 1), ("acceptance", 1), ("error", 1))
     assert summary.wall_median_s == 150.0
 
     deltas = {d.metric: d for d in headline_deltas(summary, EvalSummary.of(baseline_run()))}
