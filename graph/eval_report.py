@@ -578,7 +578,7 @@ def _kind_plot(summaries: Sequence[EvalSummary]) -> Plot:
         axes.set_xlim(0, 112)
         axes.set_xticks([0, 25, 50, 75, 100])
         axes.xaxis.set_major_formatter(PercentFormatter())
-        axes.set_xlabel("tasks whose hidden tests all passed")
+        axes.set_xlabel("tasks passed (finished, every hidden test passing)")
         _style(axes)
         _legend(axes, len(summaries))
 
