@@ -42,8 +42,8 @@ def parse_amount(text: str) -> int:
         raise UsageError(f"сумма {text!r} — не число") from None
     if not value.is_finite() or value <= 0:
         raise UsageError(f"сумма должна быть больше нуля, а не {text!r}")
-    if value != value.quantize(Decimal("0.01")):
-        raise UsageError(f"в сумме {text!r} больше двух знаков после запятой")
+    if value >= 10**12 or value != value.quantize(Decimal("0.01")):  # a huge one can't be rounded
+        raise UsageError(f"сумма {text!r} слишком большая" if value >= 10**12 else f"в сумме {text!r} больше двух знаков после запятой")
     return int(value * 100)
 
 

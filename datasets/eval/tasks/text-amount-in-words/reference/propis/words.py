@@ -83,8 +83,8 @@ def to_decimal(amount: object) -> Decimal:
             raise ValueError(f"{amount!r} is not a number") from None
     else:
         raise ValueError(f"{amount!r} is not an amount of money")
-    if not value.is_finite():
-        raise ValueError(f"{amount!r} is not a finite number")
+    if not value.is_finite() or abs(value) >= 10**15:  # rounding a huge one is InvalidOperation
+        raise ValueError(f"{amount!r} is not a finite number" if not value.is_finite() else f"the amount must not be negative: {amount!r}" if value < 0 else f"the amount is too big (at most 999 999 999 999,99): {amount!r}")
     return value
 
 
