@@ -6,14 +6,20 @@ run against what was built; every task must pass them, and the HTML report must 
 with its plots and the per-task table.
 """
 
+import contextlib
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from graph.evalset import load_tasks, select
-from tests.conftest import isolated_env, run_cli
+from tests.conftest import ROOT, isolated_env, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -62,3 +68,45 @@ def test_cassette_tasks_pass_their_hidden_tests_and_the_report_is_written(tmp_pa
     assert again.returncode == 0, again.stderr
     assert f"({len(CASSETTE_TASKS)} already done)" in again.stdout
     assert json.loads(out.read_text())["records"] == results["records"]
+
+
+def test_ctrl_c_keeps_the_run_under_way_and_the_same_command_continues_it(tmp_path):
+    """Ctrl+C (SIGINT to the process group, as a terminal sends it) mid-task: exit 130 with a
+    line saying how to resume, the task's run id kept in the results file, and the same command
+    then continues that run (same id) to a pass instead of starting a new one."""
+    env = isolated_env(tmp_path)
+    env.pop("MULTICODER_SANDBOX__BACKEND")
+    out = tmp_path / "results.json"
+    task = "json2csv-ru"
+    argv = [sys.executable, "-m", "ui.cli", "eval", "--tasks", task, "--model", "replay",
+            "--output", str(out)]
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        running: dict[str, str] = {}
+        while not running and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+                running = json.loads(out.read_text())["running"]
+        assert running, "the task never started"
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, stdout[-3000:] + stderr[-3000:]
+    assert f"interrupted: results so far are in {out}; run the same command to resume" \
+        in " ".join(stderr.split())
+    saved = json.loads(out.read_text())
+    assert saved["running"] == running and saved["records"] == []
+
+    again = run_cli(argv[3:], env, timeout=1200)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    results = json.loads(out.read_text())
+    (record,) = results["records"]
+    assert record["outcome"] == "passed", record
+    assert record["run_id"] == running[task]  # continued, not restarted
+    assert results["running"] == {}
+    runs = run_cli(["runs", "list"], env, timeout=120)
+    assert runs.stdout.count(running[task]) == 1  # one run in all
