@@ -17,7 +17,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
 
 from agents.context import Context, emit, services_of
-from agents.loops import stuck
+from agents.loops import from_judge, stuck
 from agents.planner import check_plan
 from agents.schemas import Plan, SafetyVerdict, Spec
 from agents.state import RunState
@@ -214,9 +214,8 @@ def ask_human(state: RunState, runtime: Runtime[Context]) -> dict[str, Any]:
     reason = (f"**Loop detected — {loop['detail']}.** Stopped instead of spending more model"
               " calls; continue (optionally with a hint for the coder) or stop.\n\n"
               if loop else "")
-    judged = bool(findings) and all(f.get("check") == "judge" for f in findings)
     outcome = ("meet every acceptance criterion of the spec (the spec judge's verdict)"
-               if judged else "make every check pass")
+               if from_judge(findings) else "make every check pass")
     summary = (f"{reason}{state.get('round', 0)} repair rounds did not {outcome}. "
                f"Open findings ({len(findings)}):\n" + "\n".join(lines))
     ask = _Asker(runtime, visit=str(state.get("round", 0)))

@@ -26,7 +26,7 @@ from langgraph.runtime import Runtime
 from agents.approvals import FetchApprovals
 from agents.compression import CompressionReport, ContextCompressor
 from agents.context import Context, Services, emit, services_of, stop_if_cancelled
-from agents.loops import signatures
+from agents.loops import from_judge, signatures
 from agents.schemas import Plan, Spec
 from agents.state import RunState
 from agents.structured import answer_text, call_model, prompt, recalled_section, role_counter
@@ -169,14 +169,12 @@ _JUDGE_NOTE = (" Findings of `judge` are acceptance criteria of the spec that th
                " that shows it.")
 
 
-def _repair_source(found: list[Finding]) -> dict[str, str]:
+def _repair_source(findings: list[dict[str, Any]]) -> dict[str, str]:
     """Who sent the work back, for the repair prompt: the paranoid tester or the spec judge.
 
-    The judge runs only on a round that passed every check, so a round's findings come from
-    one of the two. Returns the ``source`` and ``judge_note`` placeholders of
-    ``coder_repair.md``.
+    Returns the ``source`` and ``judge_note`` placeholders of ``coder_repair.md``.
     """
-    if found and all(f.check == "judge" for f in found):
+    if from_judge(findings):
         return {"source": "The spec judge read the workspace against the spec's acceptance"
                           " criteria", "judge_note": _JUDGE_NOTE}
     return {"source": "The paranoid tester checked the workspace", "judge_note": ""}
@@ -192,11 +190,12 @@ def _opening(state: RunState, runtime: Runtime[Context], services: Services, rou
     services.record.chat("multicoder → coder", system, kind="system", title="coder instructions")
     services.record.chat("multicoder → coder", request)
     if round_ > 0:
-        found = [Finding.model_validate(f) for f in state.get("findings", [])]
-        findings = "\n".join(f"- {f.render()}" for f in found)
+        findings = "\n".join(f"- {Finding.model_validate(f).render()}"
+                             for f in state.get("findings", []))
         recalled = recalled_section(runtime, node="coder", revision=round_, role="coder",
                                     query=findings, collections=("errors", "lessons"))
-        repair = prompt("coder_repair", round=str(round_), **_repair_source(found),
+        repair = prompt("coder_repair", round=str(round_),
+                        **_repair_source(state.get("findings", [])),
                         files=_workspace_files(services.record.workspace), findings=findings,
                         recalled=recalled)
         messages.append(HumanMessage(repair))

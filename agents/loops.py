@@ -21,7 +21,11 @@ from typing import Any
 
 from agents.state import RunState
 
-__all__ = ["finding_signature", "repeated_findings", "signatures", "stuck"]
+__all__ = ["JUDGE_CHECK", "finding_signature", "from_judge", "repeated_findings", "signatures",
+           "stuck"]
+
+#: The check name of the spec judge's findings (see :mod:`agents.spec_judge`).
+JUDGE_CHECK = "judge"
 
 _VOLATILE = [
     (re.compile(r"0x[0-9a-fA-F]+"), "0x…"),  # object addresses
@@ -39,11 +43,21 @@ def finding_signature(finding: Mapping[str, Any]) -> str:
     A judge finding is its criterion only: the judge words its evidence anew each round.
     """
     message = " ".join(str(finding.get("message", "")).split())
-    if finding.get("check") == "judge":
+    if finding.get("check") == JUDGE_CHECK:
         message = message.split(" — ")[0]
     for pattern, mask in _VOLATILE:
         message = pattern.sub(mask, message)
     return f"{finding.get('check', '')}: {message}"
+
+
+def from_judge(findings: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether the spec judge sent the work back: ``findings`` (Finding dicts), all the judge's.
+
+    False for no findings. The judge runs only on a round that passed every check, so a
+    round's findings come from the paranoid tester or from the judge, never both.
+    """
+    checks = [f.get("check") for f in findings]
+    return bool(checks) and all(check == JUDGE_CHECK for check in checks)
 
 
 def signatures(findings: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -32,6 +32,7 @@ from langgraph.runtime import Runtime
 from agents.coder import TRANSIENT
 from agents.compression import answer_room
 from agents.context import Context, emit, services_of
+from agents.loops import JUDGE_CHECK
 from agents.schemas import CriterionStatus, CriterionVerdict, Judgement, JudgeVerdict, Spec
 from agents.state import RunState
 from agents.structured import ask_structured, prompt, role_counter, schema_text
@@ -412,7 +413,7 @@ def _unmet_findings(judgement: Judgement, workspace: Path) -> list[dict[str, Any
             continue
         file, line = evidence_location(item.evidence, workspace)
         findings.append(Finding(
-            check="judge", file=file, line=line,
+            check=JUDGE_CHECK, file=file, line=line,
             message=f"acceptance criterion not met: {item.criterion} — {item.evidence}",
         ).model_dump())
     return findings

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agents.config import ROLES
+from agents.loops import from_judge
 from graph.errors import InputError
 from graph.eval_results import (
     EvalResults,
@@ -449,7 +450,7 @@ def _failure_before_app(status: str, state: Mapping[str, Any], last: RunEvent | 
     if not state.get("plan"):
         return "plan"
     findings = state.get("findings") or []
-    if findings and all(f.get("check") == "judge" for f in findings):
+    if from_judge(findings):
         return "judge"
     if any(f.get("check") in ("packaged-run", "packaging") for f in findings):
         return "packaging"

@@ -8,7 +8,7 @@ from agents.budget import RunBudget
 from agents.cassette import CassetteRecorder
 from agents.config import BudgetExceeded, Limits
 from agents.context import Context
-from agents.loops import finding_signature
+from agents.loops import finding_signature, from_judge
 from tests.unit.test_graph import (
     FIXED,
     OPEN_RECORDS,
@@ -143,3 +143,11 @@ def test_a_judge_finding_is_the_same_failure_whatever_its_evidence_says():
              " — main.py:12 adds floats"}
     assert finding_signature(first) == finding_signature(reworded)
     assert finding_signature(first) != finding_signature(other)
+
+
+def test_work_is_from_the_judge_only_when_every_finding_is_the_judges():
+    judge = {"check": "judge", "message": "acceptance criterion not met: x — a.py:1"}
+    tester = {"check": "pytest", "message": "test_x failed"}
+    assert from_judge([judge, judge])
+    assert not from_judge([judge, tester]) and not from_judge([tester])
+    assert not from_judge([])  # nothing sent back at all
